@@ -1,0 +1,40 @@
+# Every target bootstraps .venv on first use: a fresh clone needs only python3 and make.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SCENARIO ?= scenarios/demo-two-accounts.yaml
+IMPL ?= legacy
+PYTEST_WORKERS ?= 2
+
+.PHONY: help venv test lint format world sync gate bench-harness clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv and install the project with its dev extra
+
+test: $(STAMP) ## Run the whole suite (parallel)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+
+lint: $(STAMP) ## ruff and mypy
+	$(VENV)/bin/ruff check harness lambda tests
+	$(VENV)/bin/ruff format --check harness lambda tests
+	$(VENV)/bin/mypy harness lambda/shared lambda/query-handler
+
+format: $(STAMP) ## Apply ruff's formatter and autofixes
+	$(VENV)/bin/ruff format harness lambda tests
+	$(VENV)/bin/ruff check --fix harness lambda tests
+
+world: $(STAMP) ## Serve SCENARIO as a local AWS on 127.0.0.1 until Ctrl-C
+	$(PY) -m harness world serve --scenario $(SCENARIO)
+
+clean: ## Remove the venv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,86 @@
+"""Scrubbing before anything is persisted: credentials to placeholders, secret-looking data refused, accounts mapped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+PLACEHOLDER_PREFIX = "REDACTED-"
+_SECRET_KEY_NAMES = re.compile(r"secret|password|sessiontoken|securitytoken|accesskeyid|privatekey", re.IGNORECASE)
+_SECRET_VALUES = (
+    re.compile(r"(AKIA|ASIA)[A-Z0-9]{16}"),  # IAM access key ids (long-term and temporary)
+    re.compile(r"(FQoGZXIvYXdz|FwoGZXIvYXdz|IQoJb3JpZ2lu)"),  # STS session token prefixes
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+)
+
+
+class SecretFound(Exception):
+    """Data about to be persisted still holds something key-, secret- or token-like."""
+
+
+def scrub_credentials(credentials: dict[str, Any], number: int) -> dict[str, Any]:
+    """An AssumeRole `Credentials` block with stable placeholders instead of the keys and token."""
+    scrubbed = dict(credentials)
+    for name in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
+        if name in scrubbed:
+            scrubbed[name] = f"{PLACEHOLDER_PREFIX}{name}-{number:04d}"
+    return scrubbed
+
+
+def find_secrets(data: Any, path: str = "$") -> Iterator[str]:
+    """Paths of values that look like credentials (by field name or by shape) and are not placeholders."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            child = f"{path}.{key}"
+            if isinstance(value, str) and _SECRET_KEY_NAMES.search(str(key)) and not _is_placeholder(value):
+                yield child
+            else:
+                yield from find_secrets(value, child)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from find_secrets(value, f"{path}[{index}]")
+    elif isinstance(data, str) and any(pattern.search(data) for pattern in _SECRET_VALUES):
+        yield path
+
+
+def refuse_secrets(data: Any, what: str) -> None:
+    """Raise SecretFound naming every path in `data` that still looks secret."""
+    found = list(find_secrets(data))
+    if found:
+        listed = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+        raise SecretFound(f"{what}: refusing to write key-, secret- or token-like data at {listed}")
+
+
+def _is_placeholder(value: str) -> bool:
+    """Whether a credential-named value is already scrubbed (or empty)."""
+    return value == "" or value.startswith(PLACEHOLDER_PREFIX)
+
+
+class AccountAnonymizer:
+    """Maps real 12-digit account ids to stable fake ones, consistently wherever they appear in a recording."""
+
+    _ACCOUNT = re.compile(r"(?<!\d)\d{12}(?!\d)")
+
+    def __init__(self, keep: frozenset[str] = frozenset()) -> None:
+        """Ids in `keep` stay as they are."""
+        self.mapping: dict[str, str] = {}
+        self.keep = keep
+
+    def fake_for(self, account: str) -> str:
+        """The fake id for `account`, assigned in order of first appearance."""
+        if account in self.keep:
+            return account
+        if account not in self.mapping:
+            self.mapping[account] = f"{100000000000 + len(self.mapping) + 1:012d}"
+        return self.mapping[account]
+
+    def apply(self, data: Any) -> Any:
+        """`data` with every account id, alone or inside a string (ARNs), replaced by its fake."""
+        if isinstance(data, dict):
+            return {self.apply(key) if isinstance(key, str) else key: self.apply(value) for key, value in data.items()}
+        if isinstance(data, list):
+            return [self.apply(item) for item in data]
+        if isinstance(data, str):
+            return self._ACCOUNT.sub(lambda match: self.fake_for(match.group(0)), data)
+        return data

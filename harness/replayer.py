@@ -1,0 +1,266 @@
+"""Replay: every boto3 call of the code under test answered from a golden, with no network and no world.
+
+Calls match on (service, region, identity, operation, normalized params), first in first out per key, so thread
+interleaving does not matter. A call the golden does not hold is validated against the service model and fails
+with the nearest recorded call shown. Recorded errors come back as the real botocore exceptions.
+"""
+
+from __future__ import annotations
+
+import builtins
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.exceptions
+from botocore.client import BaseClient
+from botocore.validate import ParamValidator
+
+from harness.cassette import HUB_IDENTITY, Cassette, Interaction
+from harness.codec import from_json, to_json
+from harness.interception import access_key_of
+from harness.matchers import CallKey, call_key, describe_call
+
+
+@dataclass
+class ObservedCall:
+    """A call the code under test made during replay, and which recorded interaction (if any) answered it."""
+
+    service: str
+    region: str
+    identity: str
+    operation: str
+    params: dict[str, Any]
+    answered_by: int | None
+
+    def key(self) -> CallKey:
+        """The match key of this call."""
+        return call_key(self.service, self.region, self.identity, self.operation, self.params)
+
+
+class UnrecordedCallError(Exception):
+    """The code under test made a call the golden does not hold (raised into the code, and reported)."""
+
+
+class _HttpStatus:
+    """The little of an HTTP response that `after-call` handlers read."""
+
+    def __init__(self, status_code: int) -> None:
+        """Hold the status code."""
+        self.status_code = status_code
+        self.headers: dict[str, str] = {}
+        self.content = b""
+
+
+class Replayer:
+    """An interceptor answering every client call from a cassette."""
+
+    def __init__(self, cassette: Cassette, latency_ms: Callable[[str, str], float] | None = None) -> None:
+        """Index the cassette's interactions by match key; `latency_ms` makes each answer take that long."""
+        self.cassette = cassette
+        self.latency_ms = latency_ms
+        self.observed: list[ObservedCall] = []
+        self.unrecorded: list[str] = []
+        self._queues: dict[CallKey, deque[int]] = {}
+        for index, interaction in enumerate(cassette.interactions):
+            key = call_key(
+                interaction.service, interaction.region, interaction.identity, interaction.operation, interaction.params
+            )
+            self._queues.setdefault(key, deque()).append(index)
+        self._accounts_by_key: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def params_built(self, client: BaseClient, params: dict[str, Any]) -> None:
+        """Nothing to do: replay builds the parameters itself."""
+
+    def response_received(self, client: BaseClient, http: Any, parsed: dict[str, Any]) -> None:
+        """Never called: replay makes no requests."""
+
+    def make_api_call(self, client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        """Build the parameters as botocore would, then answer from the cassette or fail loudly."""
+        operation_model = client._service_model.operation_model(operation_name)
+        context = _request_context(client, operation_model)
+        params = client._emit_api_params(api_params=api_params, operation_model=operation_model, context=context)
+        wire = to_json(params)
+        service = client.meta.service_model.service_name
+        region = client.meta.region_name or ""
+        identity = self.identity_of(client)
+        key = call_key(service, region, identity, operation_name, wire)
+        with self._lock:
+            queue = self._queues.get(key)
+            index = queue.popleft() if queue else None
+            self.observed.append(ObservedCall(service, region, identity, operation_name, wire, index))
+        if self.latency_ms is not None:
+            delay = self.latency_ms(service, operation_name)
+            if delay:
+                time.sleep(delay / 1000.0)
+        if index is None:
+            message = self._explain_unrecorded(client, operation_model, service, region, identity, operation_name, wire)
+            with self._lock:
+                self.unrecorded.append(message)
+            raise UnrecordedCallError(message)
+        return self._answer(client, operation_model, operation_name, context, self.cassette.interactions[index])
+
+    def identity_of(self, client: BaseClient) -> str:
+        """`hub`, or the account whose (placeholder) credentials a replayed AssumeRole handed out."""
+        key = access_key_of(client)
+        with self._lock:
+            return self._accounts_by_key.get(key or "", HUB_IDENTITY)
+
+    def unused(self) -> list[int]:
+        """Indexes of recorded interactions no call consumed."""
+        return sorted(index for queue in self._queues.values() for index in queue)
+
+    def _answer(
+        self,
+        client: BaseClient,
+        operation_model: Any,
+        operation_name: str,
+        context: dict[str, Any],
+        interaction: Interaction,
+    ) -> Any:
+        """Return the recorded response, or raise the recorded error as botocore would."""
+        if interaction.exception is not None:
+            raise rebuild_exception(interaction.exception)
+        response = interaction.response or {}
+        status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 200))
+        shape = operation_model.output_shape if status < 300 else None
+        parsed = from_json(response, shape)
+        if operation_name == "AssumeRole" and status < 300:
+            self._learn_assumed_identity(parsed)
+        service_id = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.emit(
+            f"after-call.{service_id}.{operation_name}",
+            http_response=_HttpStatus(status),
+            parsed=parsed,
+            model=operation_model,
+            context=context,
+        )
+        if status >= 300:
+            error_info = parsed.get("Error", {})
+            error_code = context.get("error_code_override") or error_info.get("Code")
+            raise client.exceptions.from_code(error_code)(parsed, operation_name)
+        return parsed
+
+    def _learn_assumed_identity(self, parsed: dict[str, Any]) -> None:
+        """Remember which account the replayed (placeholder) access key acts as."""
+        access_key = str(parsed.get("Credentials", {}).get("AccessKeyId", ""))
+        arn = str(parsed.get("AssumedRoleUser", {}).get("Arn", ""))
+        if access_key and arn.count(":") >= 5:
+            with self._lock:
+                self._accounts_by_key[access_key] = arn.split(":")[4]
+
+    def _explain_unrecorded(
+        self,
+        client: BaseClient,
+        operation_model: Any,
+        service: str,
+        region: str,
+        identity: str,
+        operation: str,
+        wire: dict[str, Any],
+    ) -> str:
+        """Why a call has no answer: would AWS accept it at all, and which recorded call is nearest."""
+        report = ParamValidator().validate(wire, operation_model.input_shape)
+        validity = (
+            "AWS would accept these parameters (they validate against the service model)"
+            if not report.has_errors()
+            else "AWS would reject these parameters:\n    " + report.generate_report().replace("\n", "\n    ")
+        )
+        nearest = nearest_interaction(self.cassette.interactions, service, region, identity, operation, wire)
+        lines = [f"unrecorded call: {describe_call(service, region, identity, operation)}", f"  {validity}"]
+        if nearest is None:
+            lines.append(f"  the golden holds no {service} {operation} call at all")
+        else:
+            index, differences = nearest
+            used = "already answered an earlier call" if index not in self.unused() else "still unused"
+            lines.append(f"  nearest recorded call: interaction {index} ({used}); differs at:")
+            lines.extend(f"    {difference}" for difference in differences[:8])
+        lines.append("  next step: fix the implementation, or record the behaviour change as an approved divergence")
+        return "\n".join(lines)
+
+
+def nearest_interaction(
+    interactions: list[Interaction], service: str, region: str, identity: str, operation: str, params: dict[str, Any]
+) -> tuple[int, list[str]] | None:
+    """The recorded call of the same service and operation closest to `params`, with what differs."""
+    from deepdiff import DeepDiff
+
+    candidates = [
+        (index, interaction)
+        for index, interaction in enumerate(interactions)
+        if interaction.service == service and interaction.operation == operation
+    ]
+    if not candidates:
+        return None
+    # Prefer the same region and identity, then the fewest differing parameters (bounded for large goldens).
+    candidates.sort(key=lambda pair: (pair[1].region != region, pair[1].identity != identity))
+    best: tuple[int, list[str]] | None = None
+    for index, interaction in candidates[:200]:
+        differences = [
+            f"{name}: recorded {recorded!r}, now {current!r}"
+            for name, recorded, current in (
+                ("region", interaction.region, region),
+                ("identity", interaction.identity, identity),
+            )
+            if recorded != current
+        ]
+        diff = DeepDiff(interaction.params, params, verbose_level=2)
+        differences.extend(_diff_lines(diff))
+        if best is None or len(differences) < len(best[1]):
+            best = (index, differences)
+    return best
+
+
+def _diff_lines(diff: Any) -> list[str]:
+    """DeepDiff results as `path: recorded X, now Y` lines."""
+    lines: list[str] = []
+    for kind, changes in diff.items():
+        if isinstance(changes, dict):
+            for path, change in changes.items():
+                if isinstance(change, dict) and "old_value" in change:
+                    lines.append(f"{path}: recorded {change['old_value']!r}, now {change['new_value']!r}")
+                else:
+                    lines.append(f"{path}: {kind.replace('_', ' ')} ({_short(change)})")
+        else:
+            lines.extend(f"{path}: {kind.replace('_', ' ')}" for path in changes)
+    return lines
+
+
+def _short(value: Any, limit: int = 100) -> str:
+    """A value's repr cut to `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _request_context(client: BaseClient, operation_model: Any) -> dict[str, Any]:
+    """The request context botocore's own `_make_api_call` builds (handlers read it)."""
+    return {
+        "client_region": client.meta.region_name,
+        "client_config": client.meta.config,
+        "has_streaming_input": operation_model.has_streaming_input,
+        "auth_type": operation_model.resolved_auth_type,
+        "unsigned_payload": operation_model.unsigned_payload,
+        "auth_options": client._service_model.metadata.get("auth"),
+    }
+
+
+class ReplayedException(Exception):
+    """A recorded failure whose class cannot be rebuilt; carries the recorded type name and message."""
+
+
+def rebuild_exception(info: dict[str, Any]) -> Exception:
+    """The recorded non-AWS failure (a dropped connection, say) as an instance of its original class."""
+    name = str(info.get("type", ""))
+    candidate = getattr(botocore.exceptions, name, None) or getattr(builtins, name, None)
+    message = str(info.get("message", ""))
+    if not (isinstance(candidate, type) and issubclass(candidate, Exception)):
+        return ReplayedException(f"{name}: {message}")
+    error: Exception = candidate.__new__(candidate)
+    Exception.__init__(error, message)
+    if isinstance(error, botocore.exceptions.BotoCoreError):
+        error.kwargs = dict(info.get("kwargs") or {})
+    return error

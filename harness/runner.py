@@ -1,0 +1,51 @@
+"""One run of an implementation against a scenario's world: cold start, frozen clock, controlled schedule, recorded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harness.cassette import Interaction, Outputs
+from harness.clock import frozen_clock
+from harness.codec import to_json
+from harness.impls import resolve_impl
+from harness.interception import intercept
+from harness.lambda_env import cold_start
+from harness.recorder import Recorder
+from harness.scheduling import Schedule, controlled_scheduling
+from harness.world.local import local_aws
+from harness.world.scenario import Scenario
+from harness.world.state import dump_tables
+
+
+@dataclass
+class RunReport:
+    """What a run produced: outputs, the recorded interactions and every table afterwards."""
+
+    outputs: Outputs
+    interactions: list[Interaction]
+    tables: dict[str, list[dict[str, Any]]]
+
+    def to_json(self) -> dict[str, Any]:
+        """The `harness run --json` object."""
+        return {**self.outputs.to_dict(), "tables": self.tables, "calls": len(self.interactions)}
+
+
+def run_scenario(scenario: Scenario, impl: str, schedule: Schedule | None = None) -> RunReport:
+    """Run `impl` once on a fresh in-process world built from `scenario`, recording every AWS call."""
+    recorder = Recorder()
+    with local_aws(scenario), cold_start(scenario.environment()), frozen_clock(scenario.clock):
+        with controlled_scheduling(schedule or Schedule("submission")):
+            function = resolve_impl(impl)
+            with intercept(recorder):
+                outputs = call_capturing(function)
+        tables = dump_tables(scenario)
+    return RunReport(outputs, recorder.interactions, tables)
+
+
+def call_capturing(function: Any) -> Outputs:
+    """Call a zero-argument function, capturing its return value or the exception it raised."""
+    try:
+        return Outputs(result=to_json(function()))
+    except Exception as error:
+        return Outputs(exception={"type": type(error).__name__, "message": str(error)})

@@ -1,0 +1,149 @@
+"""The world: one request in, one AWS-shaped response out, with identity, latency and faults around the services."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+from botocore.awsrequest import AWSPreparedRequest
+from botocore.compat import HTTPHeaders
+
+from harness.world.drs import responses as drs_responses
+from harness.world.drs.models import DrsBackends
+from harness.world.errors import AwsError, ConnectionFault, WireResponse, error_response
+from harness.world.faults import FaultPlan
+from harness.world.identity import IdentityResolver
+from harness.world.wire import ACCOUNT_HEADER, JSON_ERROR_PREFIX, WireRequest
+
+logger = logging.getLogger(__name__)
+
+LatencyFn = Any  # Callable[[str, str], float]: milliseconds for (service, operation)
+
+
+class World:
+    """State and behaviour of the local AWS; the in-process and HTTP adapters both deliver requests here."""
+
+    def __init__(self, hub_account: str, faults: FaultPlan, latency_ms: LatencyFn) -> None:
+        """An empty world acting as `hub_account` for unassumed credentials."""
+        self.hub_account = hub_account
+        self.identity = IdentityResolver(hub_account)
+        self.drs = DrsBackends()
+        self.faults = faults
+        self.latency_ms = latency_ms
+        self._request_ids = itertools.count(1)
+        self._ids_lock = threading.Lock()
+        self.requests_served = 0
+
+    def handle(self, request: WireRequest) -> WireResponse:
+        """Answer one request; raises ConnectionFault when a fault drops the connection."""
+        account = request.headers.get(ACCOUNT_HEADER) or self.identity.account_for(request.access_key)
+        request_id = self._next_request_id()
+        if not request.internal:
+            with self._ids_lock:
+                self.requests_served += 1
+            delay = self.latency_ms(request.service, request.operation)
+            if delay:
+                time.sleep(delay / 1000.0)
+            action = self.faults.action_for(
+                request.service,
+                request.operation,
+                account,
+                request.region,
+                _role_account(request),
+                self._page(request, account),
+            )
+            if action is not None:
+                if action.connection:
+                    raise ConnectionFault(f"{request.service} {request.operation}: connection dropped by a fault")
+                if action.unprocessed:
+                    return self._batch_write_with_unprocessed(request, account, action.unprocessed)
+                return self._render_error(request, action.as_error(), request_id)
+        try:
+            return self._dispatch(request, account, request.body)
+        except AwsError as error:
+            return self._render_error(request, error, request_id)
+
+    def _dispatch(self, request: WireRequest, account: str, body: bytes) -> WireResponse:
+        """Route to the DRS emulator or to moto, acting as `account`."""
+        if request.service == "drs":
+            return drs_responses.dispatch(self.drs, account, request.region, request.method, request.path, body)
+        return self._moto(request, account, body)
+
+    def _moto(self, request: WireRequest, account: str, body: bytes) -> WireResponse:
+        """Hand the request to moto's in-process backends with the identity the world decided on."""
+        from moto.core.models import botocore_stubber
+
+        headers = HTTPHeaders()
+        for key, value in request.headers.items():
+            headers[key] = value
+        headers["x-moto-account-id"] = account
+        headers["Content-Length"] = str(len(body))
+        prepared = AWSPreparedRequest(
+            method=request.method, url=request.aws_url(), headers=headers, body=body, stream_output=False
+        )
+        answer = botocore_stubber.process_request(prepared)
+        if answer is None:
+            raise AwsError("UnknownOperationException", f"moto does not answer {request.service} {request.operation}")
+        status, response_headers, response_body = answer
+        payload = response_body.encode("utf-8") if isinstance(response_body, str) else bytes(response_body or b"")
+        return int(status), {str(k): str(v) for k, v in dict(response_headers).items()}, payload
+
+    def _page(self, request: WireRequest, account: str) -> int | None:
+        """The page a DRS listing asks for (1 without a token), so faults can target page N."""
+        if request.service != "drs" or request.operation != "DescribeSourceServers":
+            return None
+        token = request.params.get("nextToken")
+        try:
+            return self.drs.backend(account, request.region).page_number(token)
+        except AwsError:
+            return None
+
+    def _batch_write_with_unprocessed(self, request: WireRequest, account: str, count: int) -> WireResponse:
+        """Write all but the last `count` items of a BatchWriteItem and hand those back as UnprocessedItems."""
+        items = request.params.get("RequestItems") or {}
+        flat = [(table, entry) for table, entries in items.items() for entry in entries]
+        keep, held = flat[: max(len(flat) - count, 0)], flat[max(len(flat) - count, 0) :]
+        unprocessed: dict[str, list[Any]] = {}
+        for table, entry in held:
+            unprocessed.setdefault(table, []).append(entry)
+        if not keep:
+            body = json.dumps({"UnprocessedItems": unprocessed}).encode()
+            return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+        kept: dict[str, list[Any]] = {}
+        for table, entry in keep:
+            kept.setdefault(table, []).append(entry)
+        forwarded = json.dumps({**request.params, "RequestItems": kept}).encode()
+        status, headers, body = self._moto(request, account, forwarded)
+        if status != 200:
+            return status, headers, body
+        answer = json.loads(body or b"{}")
+        merged = answer.get("UnprocessedItems") or {}
+        for table, entries in unprocessed.items():
+            merged.setdefault(table, []).extend(entries)
+        answer["UnprocessedItems"] = merged
+        clean = {key: value for key, value in headers.items() if key.lower() != "content-length"}
+        return status, clean, json.dumps(answer).encode()
+
+    def _render_error(self, request: WireRequest, error: AwsError, request_id: str) -> WireResponse:
+        """Shape an error the way the request's service does."""
+        return error_response(
+            request.protocol, error, request_id, json_prefix=JSON_ERROR_PREFIX.get(request.service, "")
+        )
+
+    def _next_request_id(self) -> str:
+        """A deterministic request id (no randomness, so recordings stay stable)."""
+        with self._ids_lock:
+            number = next(self._request_ids)
+        return f"00000000-0000-4000-8000-{number:012d}"
+
+
+def _role_account(request: WireRequest) -> str | None:
+    """The account of the role an AssumeRole asks for, so assume-role faults can target it."""
+    if request.service != "sts" or request.operation != "AssumeRole":
+        return None
+    parts = str(request.params.get("RoleArn", "")).split(":")
+    return parts[4] if len(parts) > 4 else None

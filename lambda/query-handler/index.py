@@ -1,0 +1,71 @@
+"""Query handler Lambda entry point: routes direct/scheduled operations and picks the inventory sync implementation.
+
+`INVENTORY_SYNC_IMPL` (read on every invocation) selects the implementation of `sync_source_server_inventory`
+without a deploy. Only `legacy` exists so far; `refactored` and `shadow` join the dispatch table later.
+"""
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+from inventory_sync_legacy import handle_sync_source_server_inventory_legacy
+
+logger = logging.getLogger(__name__)
+logger.setLevel(logging.INFO)
+
+__all__ = ["handle_sync_source_server_inventory", "handle_sync_source_server_inventory_legacy", "lambda_handler"]
+
+INVENTORY_SYNC_IMPL_ENV = "INVENTORY_SYNC_IMPL"
+DEFAULT_INVENTORY_SYNC_IMPL = "legacy"
+SYNC_OPERATION = "sync_source_server_inventory"
+
+
+def _inventory_sync_implementations() -> dict[str, Callable[[], dict[str, Any]]]:
+    """Return the flag value -> implementation table, resolved at call time so patched module names take effect."""
+    return {
+        "legacy": handle_sync_source_server_inventory_legacy,
+    }
+
+
+def handle_sync_source_server_inventory() -> dict[str, Any]:
+    """Run the inventory sync chosen by `INVENTORY_SYNC_IMPL` (default legacy) and return its API-style response.
+
+    An unknown flag value is logged as an error naming the accepted values, and the default is used instead.
+    """
+    implementations = _inventory_sync_implementations()
+    impl_name = os.environ.get(INVENTORY_SYNC_IMPL_ENV, DEFAULT_INVENTORY_SYNC_IMPL)
+    if impl_name not in implementations:
+        logger.error(
+            "Unknown %s value %r; accepted values: %s; using the default %r",
+            INVENTORY_SYNC_IMPL_ENV,
+            impl_name,
+            ", ".join(sorted(implementations)),
+            DEFAULT_INVENTORY_SYNC_IMPL,
+        )
+        impl_name = DEFAULT_INVENTORY_SYNC_IMPL
+    logger.info("Inventory sync implementation: %s", impl_name)
+    return implementations[impl_name]()
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """Handle a direct or EventBridge invocation `{"operation": ...}` and return the operation's decoded body.
+
+    Missing or unknown operations and failures are returned as error bodies rather than raised.
+    """
+    operation = event.get("operation") if isinstance(event, dict) else None
+    if not operation:
+        logger.error("Invocation without an operation: %s", type(event).__name__)
+        return {"error": "Missing required field 'operation'", "supportedOperations": [SYNC_OPERATION]}
+
+    try:
+        if operation == SYNC_OPERATION:
+            result = handle_sync_source_server_inventory()
+            decoded: dict[str, Any] = json.loads(result["body"])
+            return decoded
+        logger.error("Unknown operation: %s", operation)
+        return {"error": f"Unknown operation: {operation}", "supportedOperations": [SYNC_OPERATION]}
+    except Exception as e:
+        logger.exception("Operation %s failed", operation)
+        return {"error": f"Operation failed: {e}", "operation": operation}

@@ -1,0 +1,1 @@
+"""Modules shared by the Lambda handlers: region list, active-region filter, cross-account helpers, responses."""
