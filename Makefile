@@ -8,7 +8,7 @@ SCENARIO ?= scenarios/demo-two-accounts.yaml
 IMPL ?= legacy
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv test lint format world sync gate bench-harness clean
+.PHONY: help venv test lint format world sync gate goldens bench-harness clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 venv: $(STAMP) ## Create .venv and install the project with its dev extra
 
 test: $(STAMP) ## Run the whole suite (parallel)
-	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider
 
 lint: $(STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff check harness lambda tests
@@ -32,6 +32,18 @@ lint: $(STAMP) ## ruff and mypy
 format: $(STAMP) ## Apply ruff's formatter and autofixes
 	$(VENV)/bin/ruff format harness lambda tests
 	$(VENV)/bin/ruff check --fix harness lambda tests
+
+gate: $(STAMP) ## Replay every golden into IMPL (default legacy) and print the verdicts
+	$(PY) -m harness gate --impl $(IMPL) --report gate-report.md
+
+goldens: $(STAMP) ## Record missing or stale goldens from the legacy (scenario or legacy changed)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider tests/harness/test_goldens.py --golden-update -q
+
+sync: $(STAMP) ## Run the Lambda handler over HTTP against SCENARIO served as a local AWS
+	$(PY) -m harness sync --scenario $(SCENARIO)
+
+bench-harness: $(STAMP) ## Legacy on the local AWS vs replayed from its golden (2,000 servers); prints the ratio
+	$(PY) -m harness.bench_harness
 
 world: $(STAMP) ## Serve SCENARIO as a local AWS on 127.0.0.1 until Ctrl-C
 	$(PY) -m harness world serve --scenario $(SCENARIO)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from harness.botocore_cache import share_botocore_loader
 from harness.filters import SecretFound
 from harness.golden import GoldenError
 from harness.impls import IMPL_HELP, ImplError
@@ -39,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--schedule", default="submission", help="submission (default), reverse or seed:N")
     run.add_argument("--json", action="store_true", help="print one JSON object: result, tables, calls")
 
+    sync = commands.add_parser("sync", help="serve a scenario and run the Lambda handler against it over HTTP")
+    sync.add_argument("--scenario", required=True, help="scenario YAML file")
+
     record = commands.add_parser("record", help="record a golden (from the legacy by default)")
     source = record.add_mutually_exclusive_group(required=True)
     source.add_argument("--scenario", help="scenario YAML file, recorded on a fresh in-process local AWS")
@@ -68,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run the command, map failures to exit codes with a one-line reason."""
+    share_botocore_loader()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     args = build_parser().parse_args(argv)
     try:
@@ -75,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _world_serve(args)
         if args.command == "run":
             return _run(args)
+        if args.command == "sync":
+            return _sync(args)
         if args.command == "record":
             return _record(args)
         if args.command == "replay":
@@ -135,6 +142,15 @@ def summarize(data: dict[str, object]) -> str:
     return "\n".join(lines)
 
 
+def _sync(args: argparse.Namespace) -> int:
+    """`sync`: the handler over HTTP against a served scenario, summarised."""
+    from harness.http_sync import summarize_sync, sync_over_http
+
+    load_scenario(args.scenario)  # a bad scenario fails here, before a server starts
+    print(summarize_sync(sync_over_http(Path(args.scenario))))
+    return EXIT_OK
+
+
 def _record(args: argparse.Namespace) -> int:
     """`record`: a golden from a scenario on the local AWS, or live."""
     from harness.experiment import anonymize, record_live, record_scenario
@@ -147,8 +163,8 @@ def _record(args: argparse.Namespace) -> int:
         if args.anonymize_accounts:
             cassette = anonymize(cassette)
     out = Path(args.out)
-    write_golden(cassette, out)
-    print(f"recorded {len(cassette.interactions)} calls into {out}")
+    written = write_golden(cassette, out)
+    print(f"recorded {len(cassette.interactions)} calls into {written}")
     return EXIT_OK
 
 
@@ -208,11 +224,13 @@ def _gate(args: argparse.Namespace) -> int:
 
 def _require_impl(impl: str) -> None:
     """Fail as bad input, clearly, when the implementation does not exist yet (e.g. before the refactor lands)."""
+    from harness.experiment import REPLAY_ENVIRONMENT
     from harness.impls import impl_exists
-    from harness.lambda_env import purge_lambda_modules
+    from harness.lambda_env import cold_start
 
-    exists = impl_exists(impl)
-    purge_lambda_modules()
+    # The Lambda's modules build boto3 clients at import: give them the replay credentials and a region to do so.
+    with cold_start({"AWS_DEFAULT_REGION": "us-east-1", **REPLAY_ENVIRONMENT}):
+        exists = impl_exists(impl)
     if not exists:
         hint = (
             " (the refactor has not landed yet: use --impl legacy, or IMPL=legacy with make)"

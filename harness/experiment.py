@@ -13,6 +13,7 @@ from harness.clock import frozen_clock
 from harness.comparison import Comparison, compare
 from harness.filters import AccountAnonymizer
 from harness.golden import from_data, make_header, to_data
+from harness.golden_set import legacy_fingerprint
 from harness.impls import resolve_impl
 from harness.interception import intercept
 from harness.lambda_env import REPO_ROOT, cold_start
@@ -57,7 +58,7 @@ def record_scenario(scenario: Scenario, impl: str = "legacy", schedule: Schedule
     report = run_scenario(scenario, impl, schedule)
     header = make_header(
         scenario={"name": scenario.name, "file": _relative(scenario.source), "content_hash": scenario.content_hash()},
-        recorded_from={"impl": impl, "source": "local-aws"},
+        recorded_from={"impl": impl, "source": "local-aws", "legacy_sha256": legacy_fingerprint()},
         clock=scenario.clock.isoformat(),
         schedule=str(schedule),
         environment=scenario.environment(),
@@ -77,7 +78,7 @@ def record_live(impl: str = "legacy", *, anonymize_accounts: bool = False, name:
             outputs = call_capturing(function)
     header = make_header(
         scenario={"name": name, "file": None, "content_hash": None},
-        recorded_from={"impl": impl, "source": "live"},
+        recorded_from={"impl": impl, "source": "live", "legacy_sha256": legacy_fingerprint()},
         clock=instant.isoformat(),
         schedule="submission",
         environment=environment,

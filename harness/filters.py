@@ -57,6 +57,10 @@ def _is_placeholder(value: str) -> bool:
     return value == "" or value.startswith(PLACEHOLDER_PREFIX)
 
 
+# DynamoDB wire-form type tags whose values are numbers written as strings.
+_DYNAMODB_NUMBERS = frozenset({"N", "NS"})
+
+
 class AccountAnonymizer:
     """Maps real 12-digit account ids to stable fake ones, consistently wherever they appear in a recording."""
 
@@ -76,9 +80,17 @@ class AccountAnonymizer:
         return self.mapping[account]
 
     def apply(self, data: Any) -> Any:
-        """`data` with every account id, alone or inside a string (ARNs), replaced by its fake."""
+        """`data` with every account id, alone or inside a string (ARNs), replaced by its fake.
+
+        DynamoDB number attributes (`{"N": "161061273600"}`, a disk size say) are numbers, not account ids: kept.
+        """
         if isinstance(data, dict):
-            return {self.apply(key) if isinstance(key, str) else key: self.apply(value) for key, value in data.items()}
+            return {
+                self.apply(key) if isinstance(key, str) else key: value
+                if key in _DYNAMODB_NUMBERS
+                else self.apply(value)
+                for key, value in data.items()
+            }
         if isinstance(data, list):
             return [self.apply(item) for item in data]
         if isinstance(data, str):

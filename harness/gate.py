@@ -16,7 +16,7 @@ Progress = Callable[[int, int, str], None]
 
 def golden_paths(directory: Path = GOLDEN_DIR) -> list[Path]:
     """Every golden file, in name order."""
-    return sorted(directory.glob("*.json"))
+    return sorted([*directory.glob("*.json"), *directory.glob("*.json.gz")])
 
 
 def run_gate(impl: str, paths: list[Path], progress: Progress | None = None) -> list[GateRow]:

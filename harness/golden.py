@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,9 @@ from harness.matchers import is_write
 FORMAT_NAME = "drs-inventory-sync-golden"
 FORMAT_VERSION = 1
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
+# Goldens larger than this are stored gzip-compressed (`.json.gz`, deterministic bytes); smaller ones stay plain
+# so a pull request shows their diff. `git config diff.gzip.textconv "gzip -dc"` makes git diff read both.
+COMPRESS_ABOVE_BYTES = 1 << 20
 _REQUIRED_HEADER = ("format", "version", "scenario", "recorded_from", "clock", "schedule", "environment")
 
 
@@ -21,10 +26,18 @@ class GoldenError(Exception):
 
 
 def golden_name(scenario_name: str, schedule: str) -> str:
-    """File name of a scenario's golden under a schedule: `<name>.json`, or `<name>@<schedule>.json`."""
+    """Base file name of a scenario's golden under a schedule: `<name>.json`, or `<name>@<schedule>.json`."""
     if schedule == "submission":
         return f"{scenario_name}.json"
     return f"{scenario_name}@{schedule.replace(':', '-')}.json"
+
+
+def find_golden(directory: Path, base_name: str) -> Path | None:
+    """The golden stored under `base_name` (plain or compressed), if there is one."""
+    for candidate in (directory / base_name, directory / f"{base_name}.gz"):
+        if candidate.exists():
+            return candidate
+    return None
 
 
 def make_header(
@@ -69,21 +82,42 @@ def dumps(cassette: Cassette, where: str = "golden") -> str:
     return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def write_golden(cassette: Cassette, path: Path) -> None:
-    """Write a golden atomically (a half-written golden is never left behind)."""
+def write_golden(cassette: Cassette, path: Path) -> Path:
+    """Write a golden atomically, compressed when large; returns the path written (`.json` or `.json.gz`)."""
     text = dumps(cassette, str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+    base = path.with_name(path.name.removesuffix(".gz"))
+    payload = text.encode("utf-8")
+    target = base
+    if len(payload) > COMPRESS_ABOVE_BYTES:
+        target = base.with_name(base.name + ".gz")
+        payload = _gzip(payload)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_bytes(payload)
+    temporary.replace(target)
+    stale = base.with_name(base.name + ".gz") if target == base else base
+    stale.unlink(missing_ok=True)
+    return target
+
+
+def _gzip(payload: bytes) -> bytes:
+    """gzip with no timestamp or file name, so the same golden always has the same bytes."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb", compresslevel=9, mtime=0, filename="") as stream:
+        stream.write(payload)
+    return buffer.getvalue()
 
 
 def read_golden(path: Path) -> Cassette:
     """Read and check a golden; GoldenError says what is wrong and where."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise GoldenError(f"{path}: no such golden; record it with `python -m harness record`") from None
+    try:
+        text = (gzip.decompress(raw) if path.name.endswith(".gz") else raw).decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError) as error:
+        raise GoldenError(f"{path}: corrupt golden, cannot be read ({error})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:

@@ -34,7 +34,8 @@ class RunReport:
 def run_scenario(scenario: Scenario, impl: str, schedule: Schedule | None = None) -> RunReport:
     """Run `impl` once on a fresh in-process world built from `scenario`, recording every AWS call."""
     recorder = Recorder()
-    with local_aws(scenario), cold_start(scenario.environment()), frozen_clock(scenario.clock):
+    # The clock stops before the world is built, so seeded timestamps (EC2 launch times) are the same every run.
+    with frozen_clock(scenario.clock), local_aws(scenario), cold_start(scenario.environment()):
         with controlled_scheduling(schedule or Schedule("submission")):
             function = resolve_impl(impl)
             with intercept(recorder):
