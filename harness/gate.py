@@ -35,12 +35,13 @@ def run_gate(impl: str, paths: list[Path], progress: Progress | None = None) -> 
     return rows
 
 
-def stderr_progress(stream: TextIO = sys.stderr) -> Progress:
-    """A progress callback writing `[3/24] name` lines (one per golden) to `stream`."""
+def stderr_progress(stream: TextIO | None = None) -> Progress:
+    """A progress callback writing `[3/24] name` lines (one per golden) to `stream`, or to sys.stderr as it is then."""
 
     def report(number: int, total: int, name: str) -> None:
         """Print one progress line."""
-        stream.write(f"[{number}/{total}] {name}\n")
-        stream.flush()
+        target = stream if stream is not None else sys.stderr
+        target.write(f"[{number}/{total}] {name}\n")
+        target.flush()
 
     return report

@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+import zlib
 from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest
@@ -20,6 +21,9 @@ from harness.world.identity import IdentityResolver
 from harness.world.wire import ACCOUNT_HEADER, JSON_ERROR_PREFIX, WireRequest
 
 logger = logging.getLogger(__name__)
+
+# DynamoDB checksums every response body; botocore verifies it.
+CRC32_HEADER = "x-amz-crc32"
 
 LatencyFn = Any  # Callable[[str, str], float]: milliseconds for (service, operation)
 
@@ -71,7 +75,13 @@ class World:
         """Route to the DRS emulator or to moto, acting as `account`."""
         if request.service == "drs":
             return drs_responses.dispatch(self.drs, account, request.region, request.method, request.path, body)
+        if request.service == "sts" and request.operation == "GetCallerIdentity" and self._is_hub_key(request):
+            return _hub_caller_identity(self.hub_account, self._next_request_id())
         return self._moto(request, account, body)
+
+    def _is_hub_key(self, request: WireRequest) -> bool:
+        """Whether the request is signed with the hub's own credentials (not a role assumed through STS)."""
+        return ACCOUNT_HEADER not in request.headers and self.identity.is_hub_key(request.access_key)
 
     def _moto(self, request: WireRequest, account: str, body: bytes) -> WireResponse:
         """Hand the request to moto's in-process backends with the identity the world decided on."""
@@ -112,7 +122,7 @@ class World:
             unprocessed.setdefault(table, []).append(entry)
         if not keep:
             body = json.dumps({"UnprocessedItems": unprocessed}).encode()
-            return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+            return 200, {"Content-Type": "application/x-amz-json-1.0", CRC32_HEADER: str(zlib.crc32(body))}, body
         kept: dict[str, list[Any]] = {}
         for table, entry in keep:
             kept.setdefault(table, []).append(entry)
@@ -125,8 +135,11 @@ class World:
         for table, entries in unprocessed.items():
             merged.setdefault(table, []).extend(entries)
         answer["UnprocessedItems"] = merged
-        clean = {key: value for key, value in headers.items() if key.lower() != "content-length"}
-        return status, clean, json.dumps(answer).encode()
+        payload = json.dumps(answer).encode()
+        # The body changed: moto's length and checksum no longer hold (botocore retries a checksum mismatch).
+        clean = {key: value for key, value in headers.items() if key.lower() not in ("content-length", CRC32_HEADER)}
+        clean[CRC32_HEADER] = str(zlib.crc32(payload))
+        return status, clean, payload
 
     def _render_error(self, request: WireRequest, error: AwsError, request_id: str) -> WireResponse:
         """Shape an error the way the request's service does."""
@@ -139,6 +152,23 @@ class World:
         with self._ids_lock:
             number = next(self._request_ids)
         return f"00000000-0000-4000-8000-{number:012d}"
+
+
+# The Lambda runs as its execution role in the hub, so that is who the hub's own credentials are.
+HUB_ROLE = "drs-orchestration-query-handler"
+HUB_ROLE_ID = "AROAHUBQUERYHANDLER01"
+
+
+def _hub_caller_identity(hub_account: str, request_id: str) -> WireResponse:
+    """GetCallerIdentity for the hub's credentials: the Lambda's execution role, as AWS answers it."""
+    xml = (
+        '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+        f"<Arn>arn:aws:sts::{hub_account}:assumed-role/{HUB_ROLE}/query-handler</Arn>"
+        f"<UserId>{HUB_ROLE_ID}:query-handler</UserId><Account>{hub_account}</Account>"
+        f"</GetCallerIdentityResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
+        "</GetCallerIdentityResponse>"
+    )
+    return 200, {"Content-Type": "text/xml"}, xml.encode()
 
 
 def _role_account(request: WireRequest) -> str | None:

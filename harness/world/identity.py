@@ -14,6 +14,13 @@ class IdentityResolver:
         self._assumed: dict[str, str] = {}
         self._lock = threading.Lock()
 
+    def is_hub_key(self, access_key: str) -> bool:
+        """Whether `access_key` is the hub's own (not issued by AssumeRole)."""
+        with self._lock:
+            if access_key in self._assumed:
+                return False
+        return _moto_assumed_account(access_key) is None
+
     def account_for(self, access_key: str) -> str:
         """The account whose credentials `access_key` is."""
         with self._lock:

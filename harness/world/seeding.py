@@ -220,6 +220,7 @@ def _launch(clients: InternalClients, account: str, region: str, count: int, rng
             MinCount=batch,
             MaxCount=batch,
             InstanceType=rng.choice(["t3.medium", "m5.large", "m5.xlarge", "r5.large", "c5.xlarge"]),
+            ClientToken=f"seed-{account}-{region}-{len(facts)}",  # botocore would draw a random uuid4
             IamInstanceProfile={"Name": INSTANCE_PROFILE},
             TagSpecifications=[
                 {
@@ -232,10 +233,15 @@ def _launch(clients: InternalClients, account: str, region: str, count: int, rng
                 }
             ],
         )
-        for instance in answer["Instances"]:
+        backend = ec2_backends[account][region]
+        for position, instance in enumerate(answer["Instances"]):
             hostname = f"{rng.choice(['app', 'db', 'web', 'api', 'batch'])}-{len(facts) + 1:05d}"
             # Per-instance Name tags straight into moto's model: one CreateTags request each would dominate big fleets.
-            ec2_backends[account][region].create_tags([instance["InstanceId"]], {"Name": hostname})
+            backend.create_tags([instance["InstanceId"]], {"Name": hostname})
+            if position:  # moto gives the profile to the first instance of a RunInstances only; AWS to every one
+                backend.associate_iam_instance_profile(
+                    instance["InstanceId"], iam_instance_profile_name=INSTANCE_PROFILE
+                )
             interfaces = instance.get("NetworkInterfaces") or [{}]
             facts.append(
                 InstanceFacts(

@@ -41,11 +41,13 @@ def make_app(world: World) -> Any:
             return [str(error).encode()]
         try:
             status, headers, payload = world.handle(request)
-        except ConnectionFault:
+        except ConnectionFault as fault:
             connection = environ.get("werkzeug.socket")
             if connection is not None:
                 connection.shutdown(socket.SHUT_RDWR)
-            return []
+            # A ConnectionError is how werkzeug learns the connection is gone: it then writes nothing and logs
+            # nothing (returning without start_response would log a traceback and try to send a 500).
+            raise ConnectionAbortedError(str(fault)) from None
         reason = "OK" if status < 400 else "Error"
         start_response(f"{status} {reason}", [(key, value) for key, value in headers.items() if value != ""])
         return [payload]
