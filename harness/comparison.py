@@ -170,7 +170,8 @@ def deep_differences(expected: Any, actual: Any, limit: int = 12) -> list[str]:
 
     from harness.replayer import _diff_lines
 
-    lines = _diff_lines(DeepDiff(expected, actual, verbose_level=2))
+    # threshold 0: name the keys that differ, never a whole object that merely shares few keys with the other.
+    lines = _diff_lines(DeepDiff(expected, actual, verbose_level=2, threshold_to_diff_deeper=0))
     if len(lines) > limit:
         lines = [*lines[:limit], f"... and {len(lines) - limit} more differences"]
     return lines

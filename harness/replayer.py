@@ -208,7 +208,7 @@ def nearest_interaction(
             )
             if recorded != current
         ]
-        diff = DeepDiff(interaction.params, params, verbose_level=2)
+        diff = DeepDiff(interaction.params, params, verbose_level=2, threshold_to_diff_deeper=0)
         differences.extend(_diff_lines(diff))
         if best is None or len(differences) < len(best[1]):
             best = (index, differences)
@@ -216,18 +216,24 @@ def nearest_interaction(
 
 
 def _diff_lines(diff: Any) -> list[str]:
-    """DeepDiff results as `path: recorded X, now Y` lines."""
+    """DeepDiff results as `path: recorded X, now Y` lines (whole objects cut short, scalars in full)."""
     lines: list[str] = []
     for kind, changes in diff.items():
         if isinstance(changes, dict):
             for path, change in changes.items():
                 if isinstance(change, dict) and "old_value" in change:
-                    lines.append(f"{path}: recorded {change['old_value']!r}, now {change['new_value']!r}")
+                    recorded, current = _value(change["old_value"]), _value(change["new_value"])
+                    lines.append(f"{path}: recorded {recorded}, now {current}")
                 else:
                     lines.append(f"{path}: {kind.replace('_', ' ')} ({_short(change)})")
         else:
             lines.extend(f"{path}: {kind.replace('_', ' ')}" for path in changes)
     return lines
+
+
+def _value(value: Any) -> str:
+    """A changed value for a diff line: a scalar in full (the difference may be at its end), an object cut short."""
+    return _short(value) if isinstance(value, dict | list | tuple | set) else repr(value)
 
 
 def _short(value: Any, limit: int = 100) -> str:

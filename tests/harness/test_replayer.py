@@ -1,0 +1,198 @@
+"""Replay answers real boto3 clients from recorded interactions, with no world, the way AWS answered them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from harness.replayer import UnrecordedCallError
+from harness.world import inprocess
+from tests.harness.support import (
+    LEGACY_RETRIES,
+    NO_RETRY,
+    PROD,
+    REGION,
+    TARGET_TABLE,
+    assumed_session,
+    record,
+    replay,
+    replaying,
+    scenario,
+)
+
+
+def test_replay_needs_no_world_and_refuses_calls_the_recording_lacks():
+    def script():
+        return boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
+
+    interactions, recorded = record(scenario(), script)
+
+    def replayed_script():
+        assert inprocess._ACTIVE is None
+        account = script()
+        with pytest.raises(UnrecordedCallError):
+            boto3.client("dynamodb", region_name=REGION).list_tables()
+        return account
+
+    replayer, replayed = replay(interactions, replayed_script)
+
+    assert replayed == recorded
+    assert [call.answered_by for call in replayer.observed] == [0, None]
+    assert replayer.unused() == []
+
+
+def test_a_persistent_throttle_comes_back_as_the_same_exception_with_the_same_text():
+    accounts = {PROD: {"drs": {REGION: {"servers": 3, "page_size": 1, "error": {"code": "ThrottlingException"}}}}}
+
+    def script():
+        drs = assumed_session(PROD).client("drs", config=LEGACY_RETRIES)
+        return [page["items"] for page in drs.get_paginator("describe_source_servers").paginate()]
+
+    interactions, recorded = record(scenario(accounts=accounts), script)
+    _, replayed = replay(interactions, script)
+
+    assert recorded.error_type.__name__ == "ThrottlingException"
+    assert "(reached max retries: 1)" in recorded.error_text
+    # Modeled exception classes are made per client, so the same class means the same name and base.
+    assert replayed.error_type.__name__ == "ThrottlingException"
+    assert issubclass(replayed.error_type, ClientError)
+    assert replayed.error_text == recorded.error_text
+
+
+def test_an_unmodeled_error_code_comes_back_as_a_plain_client_error_with_the_same_text():
+    accounts = {PROD: {"drs": {REGION: {"servers": 1, "error": {"code": "UnrecognizedClientException"}}}}}
+
+    def script():
+        return assumed_session(PROD).client("drs", config=NO_RETRY).describe_source_servers()
+
+    interactions, recorded = record(scenario(accounts=accounts), script)
+    _, replayed = replay(interactions, script)
+
+    assert recorded.error_type is ClientError
+    assert (replayed.error_type, replayed.error_text) == (ClientError, recorded.error_text)
+    assert "UnrecognizedClientException" in replayed.error_text
+
+
+def test_a_dropped_connection_comes_back_as_endpoint_connection_error_with_the_same_message():
+    faults = [{"service": "drs", "region": "sa-east-1", "connection": True}]
+
+    def script():
+        return boto3.client("drs", region_name="sa-east-1", config=NO_RETRY).describe_source_servers()
+
+    interactions, recorded = record(scenario(faults=faults), script)
+
+    def replayed_script():
+        try:
+            script()
+        except EndpointConnectionError as error:
+            return error.kwargs, str(error)
+
+    _, replayed = replay(interactions, replayed_script)
+
+    assert recorded.error_type is EndpointConnectionError
+    assert replayed.value == (
+        {"endpoint_url": "https://drs.sa-east-1.amazonaws.com/DescribeSourceServers"},
+        recorded.error_text,
+    )
+
+
+def recorded_get_item():
+    """Interactions of one Table.get_item for PROD's target account row."""
+
+    def script():
+        table = boto3.resource("dynamodb", region_name=REGION).Table(TARGET_TABLE)
+        return table.get_item(Key={"accountId": PROD})
+
+    target_accounts = [{"accountId": PROD, "accountName": "prod", "roleArn": "arn:aws:iam::111111111111:role/R"}]
+    interactions, _ = record(scenario(target_accounts=target_accounts), script)
+    return interactions
+
+
+def test_an_invalid_unrecorded_call_is_reported_as_one_aws_would_reject():
+    with replaying(recorded_get_item()) as replayer:
+        client = boto3.client("dynamodb", region_name=REGION)
+        with pytest.raises(UnrecordedCallError) as raised:
+            client.get_item(TableName=TARGET_TABLE, Key={"accountId": {"S": PROD}}, ConsistentRead="yes")
+
+    message = str(raised.value)
+    assert message.startswith("unrecorded call: dynamodb GetItem in us-east-1 as hub")
+    assert "AWS would reject these parameters" in message
+    assert "ConsistentRead" in message
+    assert replayer.unrecorded == [message]
+
+
+def test_a_valid_unrecorded_call_names_the_nearest_recorded_call_and_the_differing_path():
+    with replaying(recorded_get_item()):
+        table = boto3.resource("dynamodb", region_name=REGION).Table(TARGET_TABLE)
+        with pytest.raises(UnrecordedCallError) as raised:
+            table.get_item(Key={"accountId": "222222222222"})
+
+    message = str(raised.value)
+    assert "AWS would accept these parameters" in message
+    assert "nearest recorded call: interaction 0 (still unused)" in message
+    assert "root['Key']['accountId']['S']: recorded '111111111111', now '222222222222'" in message
+    assert "next step:" in message
+
+
+def test_identical_calls_get_the_recorded_responses_first_in_first_out():
+    def scan_count(client):
+        return client.scan(TableName=TARGET_TABLE)["Count"]
+
+    def script():
+        client = boto3.client("dynamodb", region_name=REGION)
+        before = scan_count(client)
+        client.put_item(TableName=TARGET_TABLE, Item={"accountId": {"S": PROD}})
+        return before, scan_count(client)
+
+    interactions, recorded = record(scenario(), script)
+
+    def both_scans_first():
+        client = boto3.client("dynamodb", region_name=REGION)
+        counts = (scan_count(client), scan_count(client))
+        client.put_item(TableName=TARGET_TABLE, Item={"accountId": {"S": PROD}})
+        return counts
+
+    replayer, replayed = replay(interactions, both_scans_first)
+
+    assert recorded.value == (0, 1)
+    assert replayed.value == (0, 1)
+    assert [call.answered_by for call in replayer.observed] == [0, 2, 1]
+
+
+def test_the_resource_layer_gets_python_types_back_on_replay():
+    item = {"accountId": PROD, "weight": Decimal("2.5"), "tags": {"a", "b"}, "nested": {"n": [Decimal(1), "x"]}}
+
+    def script():
+        table = boto3.resource("dynamodb", region_name=REGION).Table(TARGET_TABLE)
+        table.put_item(Item=item)
+        return table.get_item(Key={"accountId": PROD})["Item"], table.scan()["Items"]
+
+    interactions, recorded = record(scenario(), script)
+    _, replayed = replay(interactions, script)
+
+    assert recorded.value == (item, [item])
+    assert replayed.value == recorded.value
+    assert isinstance(replayed.value[0]["weight"], Decimal)
+    assert isinstance(replayed.value[0]["tags"], set)
+
+
+def test_paginators_walk_the_recorded_pages_on_replay():
+    accounts = {PROD: {"drs": {REGION: {"servers": 5, "page_size": 2}}}}
+
+    def script():
+        drs = assumed_session(PROD).client("drs")
+        return [
+            [s["sourceServerID"] for s in page["items"]]
+            for page in drs.get_paginator("describe_source_servers").paginate()
+        ]
+
+    interactions, recorded = record(scenario(accounts=accounts), script)
+    replayer, replayed = replay(interactions, script)
+
+    assert [len(page) for page in recorded.value] == [2, 2, 1]
+    assert replayed.value == recorded.value
+    assert {call.identity for call in replayer.observed if call.service == "drs"} == {PROD}
+    assert replayer.unused() == []
