@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from harness.cassette import Cassette, Interaction, Outputs
@@ -53,9 +54,14 @@ class _Call:
     operation: str
     params: dict[str, Any]
 
+    @cached_property
+    def cached_key(self) -> CallKey:
+        """Its match key, computed once."""
+        return call_key(self.service, self.region, self.identity, self.operation, self.params)
+
     def key(self) -> CallKey:
         """Its match key."""
-        return call_key(self.service, self.region, self.identity, self.operation, self.params)
+        return self.cached_key
 
     def label(self) -> str:
         """Short human label."""

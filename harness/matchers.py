@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from harness.codec import json_default
+
 # Operations that change nothing in AWS; every other operation counts as a write.
 READ_PREFIXES = ("Describe", "Get", "List", "Scan", "Query", "BatchGet")
 READ_OPERATIONS = frozenset({"AssumeRole", "GetCallerIdentity", "Scan", "Query"})
@@ -14,7 +16,7 @@ CallKey = tuple[str, str, str, str, str]
 
 def canonical_params(params: dict[str, Any]) -> str:
     """Parameters as canonical JSON: key order never matters, list order always does."""
-    return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=json_default)
 
 
 def call_key(service: str, region: str, identity: str, operation: str, params: dict[str, Any]) -> CallKey:

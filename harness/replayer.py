@@ -20,9 +20,9 @@ from botocore.client import BaseClient
 from botocore.validate import ParamValidator
 
 from harness.cassette import HUB_IDENTITY, Cassette, Interaction
-from harness.codec import from_json, to_json
+from harness.codec import from_json
 from harness.interception import access_key_of
-from harness.matchers import CallKey, call_key, describe_call
+from harness.matchers import CallKey, call_key, canonical_params, describe_call
 
 
 @dataclass
@@ -84,11 +84,14 @@ class Replayer:
         operation_model = client._service_model.operation_model(operation_name)
         context = _request_context(client, operation_model)
         params = client._emit_api_params(api_params=api_params, operation_model=operation_model, context=context)
-        wire = to_json(params)
+        # The built parameters are kept as they are (botocore builds them afresh for every call); the match key
+        # is their canonical JSON, made without an intermediate copy.
+        params_text = canonical_params(params)
+        wire = params
         service = client.meta.service_model.service_name
         region = client.meta.region_name or ""
         identity = self.identity_of(client)
-        key = call_key(service, region, identity, operation_name, wire)
+        key = (service, region, identity, operation_name, params_text)
         with self._lock:
             queue = self._queues.get(key)
             index = queue.popleft() if queue else None
