@@ -9,12 +9,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from harness.clock import frozen_clock
-from harness.experiment import replay
 from harness.golden import GOLDEN_DIR, find_golden, golden_name, read_golden
 from harness.impls import resolve_impl
 from harness.interception import intercept
 from harness.lambda_env import REPO_ROOT, cold_start
 from harness.recorder import Recorder
+from harness.replay_session import replay
 from harness.runner import call_capturing
 from harness.scheduling import Schedule, controlled_scheduling
 from harness.world.local import local_aws

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from harness.codec import to_json
 
 HUB_IDENTITY = "hub"
 
@@ -84,3 +87,11 @@ class Cassette:
     header: dict[str, Any]
     interactions: list[Interaction] = field(default_factory=list)
     outputs: Outputs = field(default_factory=Outputs)
+
+
+def capture_outputs(function: Callable[[], Any]) -> Outputs:
+    """Call a zero-argument function, capturing its return value or the exception it raised."""
+    try:
+        return Outputs(result=to_json(function()))
+    except Exception as error:
+        return Outputs(exception={"type": type(error).__name__, "message": str(error)})

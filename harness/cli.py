@@ -170,8 +170,8 @@ def _record(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     """`replay`: one golden into one implementation; exit 0 equivalent, 1 divergent."""
-    from harness.experiment import check
     from harness.golden import read_golden
+    from harness.replay_session import check
     from harness.report import GateRow, describe_comparison, gate_markdown
 
     _require_impl(args.impl)
@@ -228,9 +228,9 @@ def _gate(args: argparse.Namespace) -> int:
 
 def _require_impl(impl: str) -> None:
     """Fail as bad input, clearly, when the implementation does not exist yet (e.g. before the refactor lands)."""
-    from harness.experiment import REPLAY_ENVIRONMENT
     from harness.impls import impl_exists
     from harness.lambda_env import cold_start
+    from harness.replay_session import REPLAY_ENVIRONMENT
 
     # The Lambda's modules build boto3 clients at import: give them the replay credentials and a region to do so.
     with cold_start({"AWS_DEFAULT_REGION": "us-east-1", **REPLAY_ENVIRONMENT}):

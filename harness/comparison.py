@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from harness.cassette import Cassette, Interaction, Outputs
-from harness.matchers import CallKey, call_key, describe_call, is_write, tables_of
+from harness.cassette import Cassette, Outputs
+from harness.matchers import EXACT, CallKey, Matching, call_key, describe_call, is_write, tables_of
 from harness.replayer import ObservedCall
 
 
@@ -68,16 +68,25 @@ class _Call:
         return describe_call(self.service, self.region, self.identity, self.operation)
 
 
-def compare(golden: Cassette, observed: list[ObservedCall], outputs: Outputs, unrecorded: list[str]) -> Comparison:
-    """Compare a candidate's calls and outputs with a golden's."""
-    recorded = [_from_interaction(interaction) for interaction in golden.interactions]
-    made = [_Call(call.service, call.region, call.identity, call.operation, call.params) for call in observed]
+def compare(
+    golden: Cassette, observed: list[ObservedCall], outputs: Outputs, unrecorded: list[str], matching: Matching = EXACT
+) -> Comparison:
+    """Compare a candidate's calls and outputs with a golden's (parameters and outputs seen through `matching`)."""
+    recorded = [
+        _Call(i.service, i.region, i.identity, i.operation, matching.params(i.params)) for i in golden.interactions
+    ]
+    made = [
+        _Call(call.service, call.region, call.identity, call.operation, matching.params(call.params))
+        for call in observed
+    ]
+    golden_outputs = Outputs.from_dict(matching.outputs(golden.outputs.to_dict()))
+    outputs = Outputs.from_dict(matching.outputs(outputs.to_dict()))
     allowance = tuple(golden.header.get("allowances", {}).get("fewer_reads", ()))
     differences: list[Difference] = []
     differences.extend(
         Difference("unrecorded", message.splitlines()[0], tuple(message.splitlines()[1:])) for message in unrecorded
     )
-    differences.extend(_compare_outputs(golden.outputs, outputs))
+    differences.extend(_compare_outputs(golden_outputs, outputs))
     differences.extend(
         _compare_writes([c for c in recorded if is_write(c.operation)], [c for c in made if is_write(c.operation)])
     )
@@ -96,13 +105,6 @@ def compare_cassettes(expected: Cassette, actual: Cassette) -> Comparison:
     """Compare two recordings as golden (expected) and candidate (actual), e.g. for `harness diff`."""
     observed = [ObservedCall(i.service, i.region, i.identity, i.operation, i.params, None) for i in actual.interactions]
     return compare(expected, observed, actual.outputs, [])
-
-
-def _from_interaction(interaction: Interaction) -> _Call:
-    """The comparable part of a recorded interaction."""
-    return _Call(
-        interaction.service, interaction.region, interaction.identity, interaction.operation, interaction.params
-    )
 
 
 def _compare_outputs(expected: Outputs, actual: Outputs) -> list[Difference]:

@@ -1,17 +1,17 @@
-"""Record a control, replay a candidate: the harness's two sessions, each with cold start, clock and schedule."""
+"""Recording: a control run on the local AWS or live, into a cassette with a complete header.
+
+Replaying lives in `replay_session` (it needs no local AWS, so shadow mode can run it inside the Lambda); its names
+are re-exported here so callers find both sessions in one place.
+"""
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.cassette import Cassette, Outputs
+from harness.cassette import Cassette
 from harness.clock import frozen_clock
-from harness.comparison import Comparison, compare
 from harness.filters import AccountAnonymizer
 from harness.golden import from_data, make_header, to_data
 from harness.golden_set import legacy_fingerprint
@@ -19,20 +19,13 @@ from harness.impls import resolve_impl
 from harness.interception import intercept
 from harness.lambda_env import REPO_ROOT, cold_start
 from harness.recorder import Recorder
-from harness.replayer import ObservedCall, Replayer
+from harness.replay_session import REPLAY_ENVIRONMENT, ReplayRun, check, replay
 from harness.runner import call_capturing, run_scenario
 from harness.scheduling import Schedule, controlled_scheduling
 from harness.world.scenario import Scenario
 
-# Replay needs credentials and a region for botocore to build clients, and must never look anywhere for more.
-REPLAY_ENVIRONMENT: dict[str, str | None] = {
-    "AWS_ACCESS_KEY_ID": "replay-access",
-    "AWS_SECRET_ACCESS_KEY": "replay-secret",
-    "AWS_SESSION_TOKEN": None,
-    "AWS_PROFILE": None,
-    "AWS_ENDPOINT_URL": None,
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
+__all__ = ["REPLAY_ENVIRONMENT", "ReplayRun", "anonymize", "check", "record_live", "record_scenario", "replay"]
+
 # What a live recording keeps of the real environment.
 LIVE_ENVIRONMENT_KEYS = (
     "SOURCE_SERVER_INVENTORY_TABLE",
@@ -41,16 +34,6 @@ LIVE_ENVIRONMENT_KEYS = (
     "AWS_DEFAULT_REGION",
     "INVENTORY_SYNC_IMPL",
 )
-
-
-@dataclass
-class ReplayRun:
-    """What a candidate did when replayed: its outputs, every call, the unrecorded ones, recordings left over."""
-
-    outputs: Outputs
-    observed: list[ObservedCall]
-    unrecorded: list[str]
-    unused: list[int]
 
 
 def record_scenario(scenario: Scenario, impl: str = "legacy", schedule: Schedule | None = None) -> Cassette:
@@ -95,38 +78,6 @@ def anonymize(cassette: Cassette) -> Cassette:
     """The cassette with every real account id mapped to a stable fake one, consistently throughout."""
     data = AccountAnonymizer().apply(to_data(cassette))
     return from_data(data, "anonymized recording")
-
-
-def replay(
-    cassette: Cassette,
-    impl: str,
-    schedule: Schedule | None = None,
-    *,
-    threaded: bool = False,
-    latency_ms: Callable[[str, str], float] | None = None,
-) -> ReplayRun:
-    """Run `impl` with every AWS call answered from `cassette`: no network, no world."""
-    environment = {**cassette.header["environment"], **REPLAY_ENVIRONMENT}
-    schedule = schedule or Schedule.parse(cassette.header["schedule"])
-    replayer = Replayer(cassette, latency_ms)
-    clock = frozen_clock(cassette.header["clock"])
-    # A large golden is millions of long-lived objects: frozen, the garbage collector stops re-scanning them on
-    # every collection the code under test triggers (that scanning was half of a 2,000-server replay).
-    gc.freeze()
-    try:
-        with cold_start(environment), clock, controlled_scheduling(schedule, threaded=threaded):
-            function = resolve_impl(impl)
-            with intercept(replayer):
-                outputs = call_capturing(function)
-    finally:
-        gc.unfreeze()
-    return ReplayRun(outputs, replayer.observed, replayer.unrecorded, replayer.unused())
-
-
-def check(cassette: Cassette, impl: str, schedule: Schedule | None = None) -> Comparison:
-    """Replay `impl` against `cassette` and compare it with the recording."""
-    run = replay(cassette, impl, schedule)
-    return compare(cassette, run.observed, run.outputs, run.unrecorded)
 
 
 def _relative(source: str) -> str:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from harness.experiment import check
 from harness.golden import GOLDEN_DIR, GoldenError, read_golden
+from harness.replay_session import check
 from harness.report import GateRow
 
 Progress = Callable[[int, int, str], None]

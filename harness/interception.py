@@ -3,6 +3,9 @@
 Clients made at import time, in threads, from a new boto3.Session, behind the DynamoDB resource API, batch
 writers and paginators all funnel through it. The recorder also sees the parameters after the resource layer
 built them (wire form) and the parsed response before the resource layer converts it.
+
+Interceptors stack: the innermost answers each call and may `forward` it to the one below (a recorder over a
+replayer, as when the harness replays a golden into the Lambda's shadow mode, which records and replays itself).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ class Interceptor(Protocol):
 _ORIGINAL_MAKE_API_CALL = BaseClient._make_api_call
 _ORIGINAL_EMIT_API_PARAMS = BaseClient._emit_api_params
 _ORIGINAL_MAKE_REQUEST = BaseClient._make_request
-_ACTIVE: Interceptor | None = None
+_STACK: list[Interceptor] = []
 _LOCK = threading.Lock()
 
 
@@ -40,51 +43,73 @@ def original_make_api_call(client: BaseClient, operation_name: str, api_params: 
     return _ORIGINAL_MAKE_API_CALL(client, operation_name, api_params)
 
 
+def forward(interceptor: Interceptor, client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+    """Pass a call on to the interceptor below `interceptor`, or to botocore when there is none."""
+    below = _below(interceptor)
+    if below is None:
+        return _ORIGINAL_MAKE_API_CALL(client, operation_name, api_params)
+    return below.make_api_call(client, operation_name, api_params)
+
+
+def notify_response(client: BaseClient, http: Any, parsed: dict[str, Any]) -> None:
+    """Tell every stacked interceptor about a parsed response (botocore's, or one a replayer made up)."""
+    for interceptor in list(_STACK):
+        interceptor.response_received(client, http, parsed)
+
+
+def _below(interceptor: Interceptor) -> Interceptor | None:
+    """The interceptor stacked under `interceptor`."""
+    stack = list(_STACK)
+    position = next((index for index, item in enumerate(stack) if item is interceptor), 0)
+    return stack[position - 1] if position > 0 else None
+
+
 def _make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-    """Route a client call to the active interceptor, or to botocore when none is active."""
-    active = _ACTIVE
-    if active is None:
+    """Route a client call to the innermost interceptor, or to botocore when none is active."""
+    stack = _STACK
+    if not stack:
         return _ORIGINAL_MAKE_API_CALL(self, operation_name, api_params)
-    return active.make_api_call(self, operation_name, api_params)
+    return stack[-1].make_api_call(self, operation_name, api_params)
 
 
 def _emit_api_params(self: BaseClient, api_params: dict[str, Any], operation_model: Any, context: Any) -> Any:
-    """botocore's parameter build, then a look at its result."""
+    """botocore's parameter build, then a look at its result by every stacked interceptor."""
     built = _ORIGINAL_EMIT_API_PARAMS(self, api_params=api_params, operation_model=operation_model, context=context)
-    active = _ACTIVE
-    if active is not None:
-        active.params_built(self, built)
+    for interceptor in list(_STACK):
+        interceptor.params_built(self, built)
     return built
 
 
 def _make_request(self: BaseClient, operation_model: Any, request_dict: Any, request_context: Any) -> Any:
     """botocore's HTTP round trip (retries included), then a look at the parsed response."""
     http, parsed = _ORIGINAL_MAKE_REQUEST(self, operation_model, request_dict, request_context)
-    active = _ACTIVE
-    if active is not None:
-        active.response_received(self, http, parsed)
+    notify_response(self, http, parsed)
     return http, parsed
 
 
 @contextmanager
 def intercept(interceptor: Interceptor) -> Iterator[Interceptor]:
-    """Send every botocore client call of the process to `interceptor` for the block."""
-    global _ACTIVE
+    """Send every botocore client call of the process to `interceptor` for the block (blocks nest)."""
     with _LOCK:
-        if _ACTIVE is not None:
-            raise RuntimeError("another recorder or replayer is already active in this process")
-        BaseClient._make_api_call = _make_api_call
-        BaseClient._emit_api_params = _emit_api_params
-        BaseClient._make_request = _make_request
-        _ACTIVE = interceptor
+        if not _STACK:
+            BaseClient._make_api_call = _make_api_call
+            BaseClient._emit_api_params = _emit_api_params
+            BaseClient._make_request = _make_request
+        _STACK.append(interceptor)
     try:
         yield interceptor
     finally:
         with _LOCK:
-            _ACTIVE = None
-            BaseClient._make_api_call = _ORIGINAL_MAKE_API_CALL
-            BaseClient._emit_api_params = _ORIGINAL_EMIT_API_PARAMS
-            BaseClient._make_request = _ORIGINAL_MAKE_REQUEST
+            _STACK.remove(interceptor)
+            if not _STACK:
+                BaseClient._make_api_call = _ORIGINAL_MAKE_API_CALL
+                BaseClient._emit_api_params = _ORIGINAL_EMIT_API_PARAMS
+                BaseClient._make_request = _ORIGINAL_MAKE_REQUEST
+
+
+def active() -> bool:
+    """Whether any recorder or replayer is intercepting calls."""
+    return bool(_STACK)
 
 
 def access_key_of(client: BaseClient) -> str | None:

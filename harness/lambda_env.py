@@ -58,11 +58,17 @@ def lambda_environment(environment: Mapping[str, str | None]) -> Iterator[None]:
 
 @contextmanager
 def cold_start(environment: Mapping[str, str | None]) -> Iterator[None]:
-    """A fresh Lambda container: the environment set, Lambda modules re-imported on first use, forgotten after."""
+    """A fresh Lambda container for the block: the environment set, Lambda modules re-imported on first use.
+
+    Afterwards the modules imported before the block are put back, so a warm process (a test session, or the
+    Lambda itself running a shadow replay) keeps its own module-level clients and caches.
+    """
     ensure_import_path()
+    saved = {name: module for name, module in sys.modules.items() if name.split(".", 1)[0] in LAMBDA_MODULES}
     with lambda_environment(environment):
         purge_lambda_modules()
         try:
             yield
         finally:
             purge_lambda_modules()
+            sys.modules.update(saved)

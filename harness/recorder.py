@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from harness.cassette import HUB_IDENTITY, Interaction
 from harness.codec import to_json, trim_metadata
 from harness.filters import scrub_credentials
-from harness.interception import access_key_of, original_make_api_call
+from harness.interception import access_key_of, forward
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Recorder:
         stack = self._stack()
         stack.append(pending)
         try:
-            result = original_make_api_call(client, operation_name, api_params)
+            result = forward(self, client, operation_name, api_params)
         except ClientError as error:
             self._append(client, operation_name, pending, error=error)
             raise

@@ -21,8 +21,8 @@ from botocore.validate import ParamValidator
 
 from harness.cassette import HUB_IDENTITY, Cassette, Interaction
 from harness.codec import from_json
-from harness.interception import access_key_of
-from harness.matchers import CallKey, call_key, canonical_params, describe_call
+from harness.interception import access_key_of, notify_response
+from harness.matchers import EXACT, CallKey, Matching, call_key, canonical_params, describe_call
 
 
 @dataclass
@@ -58,17 +58,19 @@ class _HttpStatus:
 class Replayer:
     """An interceptor answering every client call from a cassette."""
 
-    def __init__(self, cassette: Cassette, latency_ms: Callable[[str, str], float] | None = None) -> None:
+    def __init__(
+        self, cassette: Cassette, latency_ms: Callable[[str, str], float] | None = None, matching: Matching = EXACT
+    ) -> None:
         """Index the cassette's interactions by match key; `latency_ms` makes each answer take that long."""
         self.cassette = cassette
         self.latency_ms = latency_ms
+        self.matching = matching
         self.observed: list[ObservedCall] = []
         self.unrecorded: list[str] = []
         self._queues: dict[CallKey, deque[int]] = {}
         for index, interaction in enumerate(cassette.interactions):
-            key = call_key(
-                interaction.service, interaction.region, interaction.identity, interaction.operation, interaction.params
-            )
+            params = matching.params(interaction.params)
+            key = call_key(interaction.service, interaction.region, interaction.identity, interaction.operation, params)
             self._queues.setdefault(key, deque()).append(index)
         self._accounts_by_key: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -86,7 +88,7 @@ class Replayer:
         params = client._emit_api_params(api_params=api_params, operation_model=operation_model, context=context)
         # The built parameters are kept as they are (botocore builds them afresh for every call); the match key
         # is their canonical JSON, made without an intermediate copy.
-        params_text = canonical_params(params)
+        params_text = canonical_params(self.matching.params(params))
         wire = params
         service = client.meta.service_model.service_name
         region = client.meta.region_name or ""
@@ -134,10 +136,12 @@ class Replayer:
         parsed = from_json(response, shape)
         if operation_name == "AssumeRole" and status < 300:
             self._learn_assumed_identity(parsed)
+        http = _HttpStatus(status)
+        notify_response(client, http, parsed)  # a recorder stacked above this replayer records this answer
         service_id = client.meta.service_model.service_id.hyphenize()
         client.meta.events.emit(
             f"after-call.{service_id}.{operation_name}",
-            http_response=_HttpStatus(status),
+            http_response=http,
             parsed=parsed,
             model=operation_model,
             context=context,

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.cassette import Interaction, Outputs
+from harness.cassette import capture_outputs as call_capturing
 from harness.clock import frozen_clock
-from harness.codec import to_json
 from harness.impls import resolve_impl
 from harness.interception import intercept
 from harness.lambda_env import cold_start
@@ -42,11 +42,3 @@ def run_scenario(scenario: Scenario, impl: str, schedule: Schedule | None = None
                 outputs = call_capturing(function)
         tables = dump_tables(scenario)
     return RunReport(outputs, recorder.interactions, tables)
-
-
-def call_capturing(function: Any) -> Outputs:
-    """Call a zero-argument function, capturing its return value or the exception it raised."""
-    try:
-        return Outputs(result=to_json(function()))
-    except Exception as error:
-        return Outputs(exception={"type": type(error).__name__, "message": str(error)})

@@ -9,7 +9,13 @@ import pytest
 
 from harness.experiment import REPLAY_ENVIRONMENT
 from harness.lambda_env import cold_start, import_lambda_module
-from harness.scheduling import Schedule, ScheduledExecutor, controlled_scheduling, scheduled_as_completed
+from harness.scheduling import (
+    Schedule,
+    ScheduledExecutor,
+    controlled_scheduling,
+    observed_scheduling,
+    scheduled_as_completed,
+)
 
 ORIGINAL_EXECUTOR = concurrent.futures.ThreadPoolExecutor
 ORIGINAL_AS_COMPLETED = concurrent.futures.as_completed
@@ -114,13 +120,42 @@ def test_names_imported_into_lambda_modules_are_swapped_for_the_block_and_restor
     assert concurrent.futures.as_completed is ORIGINAL_AS_COMPLETED
 
 
-def test_only_one_controlled_run_at_a_time_and_the_first_is_left_intact():
+def test_schedules_nest_the_innermost_decides_and_the_outer_resumes():
+    """Shadow mode replays inside a harness run: an inner schedule overrides the outer one until its block ends."""
+
+    def completion_order() -> list[int]:
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            futures = {pool.submit(lambda n=n: n): n for n in range(3)}
+            return [future.result() for future in concurrent.futures.as_completed(futures)]
+
     with controlled_scheduling(Schedule.parse("submission")):
-        with pytest.raises(RuntimeError, match="already controlled"), controlled_scheduling(Schedule.parse("reverse")):
-            pass
+        assert completion_order() == [0, 1, 2]
+        with controlled_scheduling(Schedule.parse("reverse")):
+            assert completion_order() == [2, 1, 0]
+        assert completion_order() == [0, 1, 2]
         assert concurrent.futures.as_completed is scheduled_as_completed
 
     assert concurrent.futures.as_completed is ORIGINAL_AS_COMPLETED
+
+
+def test_an_explicit_schedule_replays_observed_orders_and_observation_follows_an_enclosing_schedule():
+    """observed_scheduling writes down the order futures completed in; Schedule.explicit plays it back."""
+
+    def completion_order() -> list[int]:
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            futures = {pool.submit(lambda n=n: n): n for n in range(4)}
+            return [future.result() for future in concurrent.futures.as_completed(futures)]
+
+    with controlled_scheduling(Schedule.parse("seed:3")), observed_scheduling() as orders:
+        seen = completion_order()
+    assert orders == [seen]
+    assert sorted(seen) == [0, 1, 2, 3]
+    with controlled_scheduling(Schedule.explicit(orders)):
+        assert completion_order() == seen
+
+    with observed_scheduling() as real_orders:
+        real = completion_order()
+    assert real_orders == [real]
 
 
 def test_without_a_controlled_run_the_replacements_behave_like_the_originals():
