@@ -20,16 +20,28 @@ def get_current_account_id() -> str:
         return "unknown"
 
 
-def get_cross_account_session(role_arn: str, external_id: str | None = None) -> boto3.Session:
-    """Assume `role_arn` (with `external_id` when given) and return a boto3 Session on the temporary credentials.
+def get_cross_account_session(
+    role_arn: str,
+    external_id: str | None = None,
+    session_name: str = CROSS_ACCOUNT_SESSION_NAME,
+    duration_seconds: int | None = None,
+    *,
+    always_send_external_id: bool = False,
+) -> boto3.Session:
+    """Assume `role_arn` with a default STS client and return a boto3 Session on the temporary credentials.
 
-    Any failure is logged and re-raised so the caller decides whether to skip the account.
+    The AssumeRole call carries RoleArn and RoleSessionName `session_name`, DurationSeconds only when
+    `duration_seconds` is given, and ExternalId only when `external_id` is truthy, unless `always_send_external_id`
+    asks for it to be sent as is (even None or empty, as some callers have always done). Any failure is logged and
+    re-raised so the caller decides whether to skip the account.
     """
     try:
         sts_client = boto3.client("sts")
-        assume_kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": CROSS_ACCOUNT_SESSION_NAME}
-        if external_id:
+        assume_kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": session_name}
+        if external_id or always_send_external_id:
             assume_kwargs["ExternalId"] = external_id
+        if duration_seconds is not None:
+            assume_kwargs["DurationSeconds"] = duration_seconds
         credentials = sts_client.assume_role(**assume_kwargs)["Credentials"]
         return boto3.Session(
             aws_access_key_id=credentials["AccessKeyId"],
@@ -41,19 +53,56 @@ def get_cross_account_session(role_arn: str, external_id: str | None = None) -> 
         raise
 
 
-def _create_client(service: str, region: str, account_context: dict[str, Any] | None) -> Any:
-    """Create a `service` client in `region`, in the assumed account when `account_context` names a roleArn."""
+def session_credentials(session: boto3.Session) -> dict[str, str]:
+    """Return a session's credentials as the STS-style dict {AccessKeyId, SecretAccessKey, SessionToken}."""
+    frozen = session.get_credentials().get_frozen_credentials()
+    return {"AccessKeyId": frozen.access_key, "SecretAccessKey": frozen.secret_key, "SessionToken": frozen.token}
+
+
+def _create_client(
+    service: str,
+    region: str,
+    account_context: dict[str, Any] | None,
+    credentials: dict[str, Any] | None = None,
+    config: Any = None,
+) -> Any:
+    """Create a `service` client in `region` signed with `credentials`, an assumed role, or the current account.
+
+    Truthy `credentials` (an STS-style dict) win; otherwise an `account_context` naming a roleArn is assumed;
+    otherwise the default credentials are used. `config` (a botocore Config) applies in every case.
+    """
+    if credentials:
+        return boto3.client(
+            service,
+            region_name=region,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            config=config,
+        )
     if account_context and account_context.get("roleArn"):
         session = get_cross_account_session(account_context["roleArn"], account_context.get("externalId"))
-        return session.client(service, region_name=region)
-    return boto3.client(service, region_name=region)
+        return session.client(service, region_name=region, config=config)
+    return boto3.client(service, region_name=region, config=config)
 
 
-def create_drs_client(region: str, account_context: dict[str, Any] | None = None) -> Any:
-    """Return a DRS client for `region`: the current account's, or an assumed role's if `account_context` has one."""
-    return _create_client("drs", region, account_context)
+def create_drs_client(
+    region: str,
+    account_context: dict[str, Any] | None = None,
+    *,
+    credentials: dict[str, Any] | None = None,
+    config: Any = None,
+) -> Any:
+    """Return a DRS client for `region` signed with `credentials`, an `account_context` role, or the own account."""
+    return _create_client("drs", region, account_context, credentials, config)
 
 
-def create_ec2_client(region: str, account_context: dict[str, Any] | None = None) -> Any:
-    """Return an EC2 client for `region`: the current account's, or an assumed role's if `account_context` has one."""
-    return _create_client("ec2", region, account_context)
+def create_ec2_client(
+    region: str,
+    account_context: dict[str, Any] | None = None,
+    *,
+    credentials: dict[str, Any] | None = None,
+    config: Any = None,
+) -> Any:
+    """Return an EC2 client for `region` signed with `credentials`, an `account_context` role, or the own account."""
+    return _create_client("ec2", region, account_context, credentials, config)
