@@ -1,9 +1,9 @@
-"""The refactored source-server inventory sync (phase 1: the monolith moved onto the shared utilities).
+"""The refactored source-server inventory sync: single-purpose functions under a short orchestrator.
 
-Phase 1 of the refactor (DESIGN.md, "Refactor phases"): the body is still the legacy's, but its tables come from
-`shared.dynamodb_tables` and its AssumeRole calls and DRS/EC2 clients from `shared.cross_account`, with the legacy's
-parameters kept (session names, DurationSeconds, ExternalId rules, the botocore Config), so every AWS call, every write
-and the outputs stay identical to `inventory_sync_legacy`.
+Every AWS call (service, region, identity, operation, parameters), every write and its order, and the outputs are
+identical to `inventory_sync_legacy.handle_sync_source_server_inventory_legacy`, under any completion order of the
+region queries, known defects included (LEGACY_CONTRACT.md). Where a requirement's wording and identical behaviour
+disagree, the behaviour is kept by placing the legacy's logic in the caller, and the function's docstring says so.
 """
 
 import logging
@@ -36,19 +36,214 @@ from shared.response_utils import response
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
 
+# Every DRS and EC2 client: short timeouts and a single retry, as the legacy's.
+CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1})
+ASSUME_ROLE_DURATION_SECONDS = 900
+INVENTORY_SESSION_NAME = "inventory-sync"
+EC2_SESSION_NAME = "inventory-ec2-query"
+DEFAULT_EC2_ROLE_ARN = "arn:aws:iam::{account_id}:role/DRSOrchestrationRole"
+DEFAULT_EC2_EXTERNAL_ID = "drs-orchestration-cross-account"
+DRS_MAX_WORKERS = 28
+EC2_CHUNK_SIZE = 100
 
-def legacy_target_accounts_table() -> Any:
+# The eight DRS error types of the requirements. The modeled ones arrive as ClientError subclasses carrying the code;
+# the others as a plain ClientError with the code; anything else is a generic Exception.
+DRS_CLIENT_ERROR_TYPES = (
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "InvalidRequestException",
+    "ThrottlingException",
+    "ServiceQuotaExceededException",
+    "InternalServerException",
+)
+DRS_ERROR_GUIDANCE = {
+    "ThrottlingException": (
+        "DRS throttled the request: retry later with exponential backoff, or spread syncs out over time."
+    ),
+    "ServiceQuotaExceededException": (
+        "A DRS service quota was exceeded: request a quota increase for Elastic Disaster Recovery in Service Quotas "
+        "for this account and region."
+    ),
+}
+# What the legacy raises when no account got past AssumeRole (defect 3): its cleanup names a variable never set.
+NO_SYNCED_ACCOUNT_MESSAGE = "cannot access local variable 'all_servers' where it is not associated with a value"
+
+
+def _target_accounts_table() -> Any:
     """Return the target accounts Table, failing exactly as the legacy does when TARGET_ACCOUNTS_TABLE is unset.
 
     The shared getter returns None for an unset or empty name, but the legacy always builds `Table(<env value>)`:
-    unset makes boto3 raise `ValueError("Required parameter name not set")` at construction, and an empty name goes
-    out as `TableName=""` and fails the call's parameter validation. That behaviour is kept here, in the caller, by
-    building the Table on the raw environment value only when the shared getter has none.
+    unset makes boto3 raise `ValueError("Required parameter name not set")`, and an empty name goes out as
+    `TableName=""` and fails the Scan's parameter validation. That behaviour is kept here, in the caller, by building
+    the Table on the raw environment value only when the shared getter has none.
     """
     table = get_target_accounts_table()
     if table is None:
         table = boto3.resource("dynamodb").Table(os.environ.get(TARGET_ACCOUNTS_TABLE_ENV))
     return table
+
+
+def collect_accounts_to_query() -> list[dict[str, Any]]:
+    """Return the target accounts to sync, read with one Scan of the target accounts table (staging never).
+
+    Each account is `{accountId, accountName, roleArn, externalId, accountType: "target"}`, a missing field being
+    None, in scan order. Only the first page is read (legacy defect 9). A DynamoDB error is logged with a descriptive
+    message and re-raised as the same exception with that message attached as a note (requirement 2.3): its type and
+    `str()` stay those of the original, which is what the legacy lets propagate out of the sync.
+    """
+    try:
+        accounts_scan = _target_accounts_table().scan()
+    except Exception as error:
+        description = f"Failed to read target accounts from {os.environ.get(TARGET_ACCOUNTS_TABLE_ENV)!r}: {error}"
+        logger.error(description)
+        error.add_note(description)
+        raise
+    accounts = [
+        {
+            "accountId": item.get("accountId"),
+            "accountName": item.get("accountName"),
+            "roleArn": item.get("roleArn"),
+            "externalId": item.get("externalId"),
+            "accountType": "target",
+        }
+        for item in accounts_scan.get("Items", [])
+    ]
+    logger.info("Inventory sync: %d target accounts", len(accounts))
+    return accounts
+
+
+def account_needs_assumed_role(account: dict[str, Any]) -> bool:
+    """Return whether `account` must be reached through AssumeRole: it is not the hub and it names a roleArn.
+
+    Asks STS for the hub's account id (one GetCallerIdentity per account, as the legacy). The hub itself, or a row
+    without roleArn (legacy defect 5), is queried with the Lambda's own credentials.
+    """
+    current_account_id = get_current_account_id()
+    return account["accountId"] != current_account_id and bool(account.get("roleArn"))
+
+
+def get_account_credentials(account: dict[str, Any]) -> dict[str, str] | None:
+    """Assume the account's role and return its credentials {AccessKeyId, SecretAccessKey, SessionToken}, or None.
+
+    AssumeRole carries RoleSessionName "inventory-sync", DurationSeconds 900 and ExternalId only when the account has
+    a truthy one. Any failure is logged and answered with None; the caller then skips the account, as the legacy.
+    """
+    try:
+        session = get_cross_account_session(
+            account["roleArn"],
+            account.get("externalId"),
+            session_name=INVENTORY_SESSION_NAME,
+            duration_seconds=ASSUME_ROLE_DURATION_SECONDS,
+        )
+        credentials = session_credentials(session)
+    except Exception as error:
+        logger.error("Failed to assume role for account %s, skipping it: %s", account["accountId"], error)
+        return None
+    logger.info("Assumed role for account %s", account["accountId"])
+    return credentials
+
+
+def list_drs_source_servers(drs_client: Any, region: str, account_id: str | None) -> list[dict[str, Any]]:
+    """Return every DRS source server of a client's region (all pages), each tagged `_queryRegion`/`_queryAccount`."""
+    servers: list[dict[str, Any]] = []
+    paginator = drs_client.get_paginator("describe_source_servers")
+    for page in paginator.paginate():
+        for server in page.get("items", []):
+            server["_queryRegion"] = region
+            server["_queryAccount"] = account_id
+            servers.append(server)
+    return servers
+
+
+def classify_drs_client_error(error: ClientError) -> tuple[str, str]:
+    """Return the legacy's (region status, errorMessage) for a DRS ClientError: its table, first match wins.
+
+    UninitializedAccountException or "not initialized" -> NOT_INITIALIZED; AccessDeniedException (code or text) ->
+    IAM_PERMISSION_DENIED; "service control policy"/"scp" in the text -> SCP_DENIED; Throttling/TooManyRequests ->
+    THROTTLED; OptInRequired -> REGION_NOT_OPTED_IN; otherwise ERROR with "{code}: {message}" (or the text). So
+    UnrecognizedClientException, InvalidRequestException, ServiceQuotaExceededException and InternalServerException
+    land in ERROR unless an earlier row matches their text (legacy defect 7, kept).
+    """
+    error_code = error.response.get("Error", {}).get("Code", "")
+    error_text = error.response.get("Error", {}).get("Message", "")
+    error_str = str(error)
+    if error_code == "UninitializedAccountException" or "not initialized" in error_str.lower():
+        return "NOT_INITIALIZED", "DRS not initialized in region"
+    if "AccessDeniedException" in error_str or error_code == "AccessDeniedException":
+        return "IAM_PERMISSION_DENIED", f"IAM permissions denied: {error_text}"
+    if "service control policy" in error_str.lower() or "scp" in error_str.lower():
+        return "SCP_DENIED", "Blocked by Service Control Policy"
+    if error_code in ("ThrottlingException", "TooManyRequestsException"):
+        return "THROTTLED", "API rate limit exceeded"
+    if error_code == "OptInRequired":
+        return "REGION_NOT_OPTED_IN", "Region not enabled in account"
+    return "ERROR", f"{error_code}: {error_text}" if error_code else error_str[:500]
+
+
+def classify_drs_exception(error: Exception) -> tuple[str, str]:
+    """Return the legacy's (region status, errorMessage) for a DRS failure that is not a ClientError.
+
+    "UnrecognizedClientException" or "security token" in the text -> REGION_NOT_ENABLED; "Could not connect" or
+    "EndpointConnectionError" -> ENDPOINT_UNREACHABLE; otherwise ERROR with the text cut to 500 characters.
+    """
+    error_str = str(error)
+    if "UnrecognizedClientException" in error_str or "security token" in error_str.lower():
+        return "REGION_NOT_ENABLED", "Region not enabled in account"
+    if "Could not connect" in error_str or "EndpointConnectionError" in error_str:
+        return "ENDPOINT_UNREACHABLE", "Cannot connect to DRS endpoint"
+    return "ERROR", error_str[:500]
+
+
+def drs_error_result(
+    error_type: str, error_code: str, region_status: str, message: str, region: str, account_id: str | None
+) -> dict[str, Any]:
+    """Return the `{"status": "error", ...}` answer of a failed DRS region query and log the failure.
+
+    `regionStatus` and `errorMessage` are the legacy's classification; `errorType` names which of the 8 DRS error
+    types it was; `guidance` adds retry advice for ThrottlingException and quota-increase advice for
+    ServiceQuotaExceededException (None otherwise). Guidance is only returned, never written anywhere.
+    """
+    logger.warning("DRS query failed in %s for account %s: %s (%s)", region, account_id, region_status, error_type)
+    return {
+        "status": "error",
+        "errorType": error_type,
+        "errorCode": error_code,
+        "regionStatus": region_status,
+        "errorMessage": message,
+        "guidance": DRS_ERROR_GUIDANCE.get(error_type),
+        "servers": [],
+    }
+
+
+def query_drs_single_region(region: str, account_id: str | None, credentials: dict[str, Any] | None) -> dict[str, Any]:
+    """Query every DRS source server of one region and answer `{"status": "success", "servers": [...]}`.
+
+    The client (with `credentials`, or the Lambda's own when None) uses the short-timeout single-retry config. Any
+    failure discards the pages already read (legacy defect 7) and answers an error dictionary (`drs_error_result`).
+    The 8 error types: AccessDeniedException, UnrecognizedClientException, InvalidRequestException,
+    ThrottlingException, ServiceQuotaExceededException and InternalServerException arrive as ClientError carrying
+    their code and are named by it; any other ClientError is "ClientError"; a non-ClientError is "Exception" (or
+    UnrecognizedClientException when its text names it). The region status and message stay the legacy's.
+    """
+    try:
+        drs_client = create_drs_client(region, credentials=credentials, config=CLIENT_CONFIG)
+        return {"status": "success", "servers": list_drs_source_servers(drs_client, region, account_id)}
+    except ClientError as error:
+        error_code = error.response.get("Error", {}).get("Code", "")
+        error_type = error_code if error_code in DRS_CLIENT_ERROR_TYPES else "ClientError"
+        region_status, message = classify_drs_client_error(error)
+        return drs_error_result(error_type, error_code, region_status, message, region, account_id)
+    except Exception as error:
+        error_type = "UnrecognizedClientException" if "UnrecognizedClientException" in str(error) else "Exception"
+        region_status, message = classify_drs_exception(error)
+        return drs_error_result(error_type, "", region_status, message, region, account_id)
+
+
+def region_status_of(result: dict[str, Any]) -> dict[str, Any]:
+    """Return the legacy's region status record `{status, serverCount, errorMessage}` for a single-region answer."""
+    if result["status"] == "success":
+        return {"status": "ACTIVE", "serverCount": len(result["servers"]), "errorMessage": None}
+    return {"status": result["regionStatus"], "serverCount": 0, "errorMessage": result["errorMessage"]}
 
 
 def sync_source_server_inventory() -> dict[str, Any]:
@@ -63,7 +258,6 @@ def sync_source_server_inventory() -> dict[str, Any]:
         return response(500, {"error": "SOURCE_SERVER_INVENTORY_TABLE not configured"})
 
     now = datetime.now(UTC).isoformat()
-    boto_config = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1})
 
     total_synced = 0
     total_errors = 0
@@ -75,111 +269,31 @@ def sync_source_server_inventory() -> dict[str, Any]:
         active_regions = DRS_REGIONS
     logger.info("Inventory sync: querying %d active regions", len(active_regions))
 
-    # Step 4: target accounts (first page only)
-    accounts_to_query: list[dict[str, Any]] = []
-    target_accounts_table = legacy_target_accounts_table()
-    accounts_scan = target_accounts_table.scan()
-    for account_item in accounts_scan.get("Items", []):
-        accounts_to_query.append(
-            {
-                "accountId": account_item.get("accountId"),
-                "roleArn": account_item.get("roleArn"),
-                "externalId": account_item.get("externalId"),
-                "accountType": "target",
-            }
-        )
-    logger.info("Inventory sync: %d target accounts", len(accounts_to_query))
-
-    def query_region(region: str, creds: dict[str, Any] | None, account_id: str | None) -> dict[str, Any]:
-        """Query every DRS source server of one region; classify any failure into a region status."""
-        try:
-            drs_client = create_drs_client(region, credentials=creds, config=boto_config)
-
-            region_servers: list[dict[str, Any]] = []
-            paginator = drs_client.get_paginator("describe_source_servers")
-            for page in paginator.paginate():
-                for server in page.get("items", []):
-                    server["_queryRegion"] = region
-                    server["_queryAccount"] = account_id
-                    region_servers.append(server)
-
-            return {
-                "servers": region_servers,
-                "status": "ACTIVE",
-                "serverCount": len(region_servers),
-                "errorMessage": None,
-            }
-        except ClientError as e:
-            error_code = e.response.get("Error", {}).get("Code", "")
-            error_text = e.response.get("Error", {}).get("Message", "")
-            error_str = str(e)
-            if error_code == "UninitializedAccountException" or "not initialized" in error_str.lower():
-                status = "NOT_INITIALIZED"
-                message = "DRS not initialized in region"
-            elif "AccessDeniedException" in error_str or error_code == "AccessDeniedException":
-                status = "IAM_PERMISSION_DENIED"
-                message = f"IAM permissions denied: {error_text}"
-            elif "service control policy" in error_str.lower() or "scp" in error_str.lower():
-                status = "SCP_DENIED"
-                message = "Blocked by Service Control Policy"
-            elif error_code in ("ThrottlingException", "TooManyRequestsException"):
-                status = "THROTTLED"
-                message = "API rate limit exceeded"
-            elif error_code == "OptInRequired":
-                status = "REGION_NOT_OPTED_IN"
-                message = "Region not enabled in account"
-            else:
-                status = "ERROR"
-                message = f"{error_code}: {error_text}" if error_code else error_str[:500]
-            logger.warning("DRS query failed in %s for account %s: %s (%s)", region, account_id, status, error_code)
-            return {"servers": [], "status": status, "serverCount": 0, "errorMessage": message}
-        except Exception as e:
-            error_str = str(e)
-            if "UnrecognizedClientException" in error_str or "security token" in error_str.lower():
-                status = "REGION_NOT_ENABLED"
-                message = "Region not enabled in account"
-            elif "Could not connect" in error_str or "EndpointConnectionError" in error_str:
-                status = "ENDPOINT_UNREACHABLE"
-                message = "Cannot connect to DRS endpoint"
-            else:
-                status = "ERROR"
-                message = error_str[:500]
-            logger.warning("DRS query failed in %s for account %s: %s", region, account_id, status)
-            return {"servers": [], "status": status, "serverCount": 0, "errorMessage": message}
+    accounts_to_query = collect_accounts_to_query()
 
     # Step 5: every account in turn
     for account in accounts_to_query:
         acct_id = account["accountId"]
-        role_arn = account.get("roleArn")
-        external_id = account.get("externalId")
 
         # 5a/5b: credentials
-        current_account_id = get_current_account_id()
         credentials: dict[str, Any] | None = None
-        if acct_id != current_account_id and role_arn:
-            try:
-                session = get_cross_account_session(
-                    role_arn, external_id, session_name="inventory-sync", duration_seconds=900
-                )
-                credentials = session_credentials(session)
-                logger.info("Assumed role for account %s", acct_id)
-            except Exception as e:
-                logger.error("Failed to assume role for account %s, skipping it: %s", acct_id, e)
+        if account_needs_assumed_role(account):
+            credentials = get_account_credentials(account)
+            if credentials is None:
                 continue
 
         # 5c: DRS in every active region, in parallel, consumed in completion order
         region_statuses: dict[str, dict[str, Any]] = {}
         all_servers: list[dict[str, Any]] = []
         with ThreadPoolExecutor(max_workers=28) as executor:
-            futures = {executor.submit(query_region, region, credentials, acct_id): region for region in active_regions}
+            futures = {
+                executor.submit(query_drs_single_region, region, acct_id, credentials): region
+                for region in active_regions
+            }
             for future in as_completed(futures):
                 region = futures[future]
                 result = future.result()
-                region_statuses[region] = {
-                    "status": result["status"],
-                    "serverCount": result["serverCount"],
-                    "errorMessage": result["errorMessage"],
-                }
+                region_statuses[region] = region_status_of(result)
                 all_servers.extend(result["servers"])
         logger.info("Account %s: %d source servers found", acct_id, len(all_servers))
 
@@ -214,12 +328,12 @@ def sync_source_server_inventory() -> dict[str, Any]:
             try:
                 current_account_id = get_current_account_id()
                 if src_account == current_account_id:
-                    ec2_client = create_ec2_client(src_region, config=boto_config)
+                    ec2_client = create_ec2_client(src_region, config=CLIENT_CONFIG)
                 else:
                     ec2_role_arn = f"arn:aws:iam::{src_account}:role/DRSOrchestrationRole"
                     ec2_external_id = "drs-orchestration-cross-account"
                     try:
-                        src_item = legacy_target_accounts_table().get_item(Key={"accountId": src_account}).get("Item")
+                        src_item = get_target_accounts_table().get_item(Key={"accountId": src_account}).get("Item")
                         if src_item:
                             ec2_role_arn = src_item.get("roleArn", ec2_role_arn)
                             ec2_external_id = src_item.get("externalId", ec2_external_id)
@@ -233,7 +347,7 @@ def sync_source_server_inventory() -> dict[str, Any]:
                         always_send_external_id=True,
                     )
                     ec2_client = create_ec2_client(
-                        src_region, credentials=session_credentials(ec2_session), config=boto_config
+                        src_region, credentials=session_credentials(ec2_session), config=CLIENT_CONFIG
                     )
 
                 for start in range(0, len(instance_ids), 100):
