@@ -8,6 +8,7 @@ disagree, the behaviour is kept by placing the legacy's logic in the caller, and
 
 import logging
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 from typing import Any
@@ -246,6 +247,99 @@ def region_status_of(result: dict[str, Any]) -> dict[str, Any]:
     return {"status": result["regionStatus"], "serverCount": 0, "errorMessage": result["errorMessage"]}
 
 
+def record_region_statuses(account_id: str | None, region_statuses: dict[str, dict[str, Any]], now: str) -> None:
+    """Write one account's region statuses, exactly as the legacy: a batch of rows plus `update_region_status`.
+
+    Only when the region status table is configured. Per region, in `region_statuses` (completion) order, the row
+    `{region, accountId, status, serverCount, lastUpdated: now}` (+ errorMessage when truthy) goes into a batch writer
+    and `update_region_status()` writes its own row at once; the batch flushes at the end (or every 25 rows), so the
+    BatchWriteItem overwrites the PutItems, and the last account's row wins for every account (legacy defect 4).
+    """
+    region_status_table = get_region_status_table()
+    if region_status_table is None:
+        return
+    with region_status_table.batch_writer() as status_batch:
+        for region, region_info in region_statuses.items():
+            status_item: dict[str, Any] = {
+                "region": region,
+                "accountId": account_id,
+                "status": region_info["status"],
+                "serverCount": region_info["serverCount"],
+                "lastUpdated": now,
+            }
+            if region_info["errorMessage"]:
+                status_item["errorMessage"] = region_info["errorMessage"]
+            status_batch.put_item(Item=status_item)
+            update_region_status(region, region_info["serverCount"], region_info["errorMessage"])
+
+
+def query_drs_all_regions(
+    account_id: str | None, credentials: dict[str, Any] | None, active_regions: list[str], now: str
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Query DRS in every active region in parallel; record and return (servers, region statuses).
+
+    One `query_drs_single_region` task per region on a ThreadPoolExecutor of 28 workers, submitted in active-region
+    order and consumed with `as_completed`, so servers and statuses follow completion order (legacy defect 8). A
+    failed region is captured in its status without failing the others. The statuses are then written through
+    `record_region_statuses` (which calls `update_region_status()` per region), with `now`, the sync's one timestamp.
+    """
+    region_statuses: dict[str, dict[str, Any]] = {}
+    all_servers: list[dict[str, Any]] = []
+    with ThreadPoolExecutor(max_workers=DRS_MAX_WORKERS) as executor:
+        futures = {
+            executor.submit(query_drs_single_region, region, account_id, credentials): region
+            for region in active_regions
+        }
+        for future in as_completed(futures):
+            region = futures[future]
+            result = future.result()
+            region_statuses[region] = region_status_of(result)
+            all_servers.extend(result["servers"])
+    logger.info("Account %s: %d source servers found", account_id, len(all_servers))
+    record_region_statuses(account_id, region_statuses, now)
+    return all_servers, region_statuses
+
+
+def instance_details(instance: dict[str, Any]) -> dict[str, Any]:
+    """Return the legacy's EC2 details of one DescribeInstances instance (network, security groups, profile, tags)."""
+    return {
+        "vpcId": instance.get("VpcId", ""),
+        "subnetId": instance.get("SubnetId", ""),
+        "privateIp": instance.get("PrivateIpAddress", ""),
+        "securityGroups": [sg["GroupId"] for sg in instance.get("SecurityGroups", [])],
+        "instanceProfile": instance.get("IamInstanceProfile", {}).get("Arn", ""),
+        "tags": {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])},
+    }
+
+
+def describe_instance_details(ec2_client: Any, instance_ids: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Call DescribeInstances(InstanceIds=instance_ids) and yield (InstanceId, details) per instance; errors propagate.
+
+    A generator, so a caller that stores each pair as it comes keeps what was read before a failure, as the legacy.
+    """
+    ec2_response = ec2_client.describe_instances(InstanceIds=instance_ids)
+    for reservation in ec2_response.get("Reservations", []):
+        for instance in reservation.get("Instances", []):
+            yield instance["InstanceId"], instance_details(instance)
+
+
+def query_ec2_instances(
+    region: str, instance_ids: list[str], credentials: dict[str, Any] | None, ec2_client: Any = None
+) -> dict[str, dict[str, Any]]:
+    """Return `{instance_id: details}` from one DescribeInstances in `region`, or `{}` on any error.
+
+    The EC2 client is created for `region` (with `credentials`, or the Lambda's own) and the short-timeout config,
+    unless the caller passes the one it already has (`ec2_client`), as the legacy reuses one client per group.
+    """
+    try:
+        if ec2_client is None:
+            ec2_client = create_ec2_client(region, credentials=credentials, config=CLIENT_CONFIG)
+        return dict(describe_instance_details(ec2_client, instance_ids))
+    except Exception as error:
+        logger.debug("DescribeInstances failed in %s for %s: %s", region, instance_ids, error)
+        return {}
+
+
 def sync_source_server_inventory() -> dict[str, Any]:
     """Sync DRS source servers of every target account and active region into the inventory table.
 
@@ -282,37 +376,7 @@ def sync_source_server_inventory() -> dict[str, Any]:
             if credentials is None:
                 continue
 
-        # 5c: DRS in every active region, in parallel, consumed in completion order
-        region_statuses: dict[str, dict[str, Any]] = {}
-        all_servers: list[dict[str, Any]] = []
-        with ThreadPoolExecutor(max_workers=28) as executor:
-            futures = {
-                executor.submit(query_drs_single_region, region, acct_id, credentials): region
-                for region in active_regions
-            }
-            for future in as_completed(futures):
-                region = futures[future]
-                result = future.result()
-                region_statuses[region] = region_status_of(result)
-                all_servers.extend(result["servers"])
-        logger.info("Account %s: %d source servers found", acct_id, len(all_servers))
-
-        # 5d: region statuses (the batch flushes at block exit, after the immediate PutItems)
-        region_status_table = get_region_status_table()
-        if region_status_table is not None:
-            with region_status_table.batch_writer() as status_batch:
-                for region, region_info in region_statuses.items():
-                    status_item: dict[str, Any] = {
-                        "region": region,
-                        "accountId": acct_id,
-                        "status": region_info["status"],
-                        "serverCount": region_info["serverCount"],
-                        "lastUpdated": now,
-                    }
-                    if region_info["errorMessage"]:
-                        status_item["errorMessage"] = region_info["errorMessage"]
-                    status_batch.put_item(Item=status_item)
-                    update_region_status(region, region_info["serverCount"], region_info["errorMessage"])
+        all_servers, _ = query_drs_all_regions(acct_id, credentials, active_regions, now)
 
         # 5e: EC2 enrichment. Grouping is deliberately outside any handler (a null document raises here).
         ec2_groups: dict[tuple[Any, Any], list[str]] = {}
@@ -327,6 +391,7 @@ def sync_source_server_inventory() -> dict[str, Any]:
         for (src_account, src_region), instance_ids in ec2_groups.items():
             try:
                 current_account_id = get_current_account_id()
+                ec2_creds: dict[str, Any] | None = None
                 if src_account == current_account_id:
                     ec2_client = create_ec2_client(src_region, config=CLIENT_CONFIG)
                 else:
@@ -346,45 +411,20 @@ def sync_source_server_inventory() -> dict[str, Any]:
                         duration_seconds=900,
                         always_send_external_id=True,
                     )
-                    ec2_client = create_ec2_client(
-                        src_region, credentials=session_credentials(ec2_session), config=CLIENT_CONFIG
-                    )
+                    ec2_creds = session_credentials(ec2_session)
+                    ec2_client = create_ec2_client(src_region, credentials=ec2_creds, config=CLIENT_CONFIG)
 
-                for start in range(0, len(instance_ids), 100):
-                    chunk = instance_ids[start : start + 100]
+                for start in range(0, len(instance_ids), EC2_CHUNK_SIZE):
+                    chunk = instance_ids[start : start + EC2_CHUNK_SIZE]
                     try:
-                        ec2_response = ec2_client.describe_instances(InstanceIds=chunk)
-                        for reservation in ec2_response.get("Reservations", []):
-                            for instance in reservation.get("Instances", []):
-                                ec2_details[instance["InstanceId"]] = {
-                                    "vpcId": instance.get("VpcId", ""),
-                                    "subnetId": instance.get("SubnetId", ""),
-                                    "privateIp": instance.get("PrivateIpAddress", ""),
-                                    "securityGroups": [sg["GroupId"] for sg in instance.get("SecurityGroups", [])],
-                                    "instanceProfile": instance.get("IamInstanceProfile", {}).get("Arn", ""),
-                                    "tags": {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])},
-                                }
+                        for instance_id, details in describe_instance_details(ec2_client, chunk):
+                            ec2_details[instance_id] = details
                     except ClientError as e:
                         logger.warning(
                             "DescribeInstances failed for a chunk in %s, retrying ids one by one: %s", src_region, e
                         )
                         for single_id in chunk:
-                            try:
-                                single_response = ec2_client.describe_instances(InstanceIds=[single_id])
-                                for reservation in single_response.get("Reservations", []):
-                                    for instance in reservation.get("Instances", []):
-                                        ec2_details[instance["InstanceId"]] = {
-                                            "vpcId": instance.get("VpcId", ""),
-                                            "subnetId": instance.get("SubnetId", ""),
-                                            "privateIp": instance.get("PrivateIpAddress", ""),
-                                            "securityGroups": [
-                                                sg["GroupId"] for sg in instance.get("SecurityGroups", [])
-                                            ],
-                                            "instanceProfile": instance.get("IamInstanceProfile", {}).get("Arn", ""),
-                                            "tags": {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])},
-                                        }
-                            except Exception:
-                                pass
+                            ec2_details.update(query_ec2_instances(src_region, [single_id], ec2_creds, ec2_client))
             except Exception as e:
                 logger.warning("EC2 enrichment skipped for account %s in %s: %s", src_account, src_region, e)
                 continue
