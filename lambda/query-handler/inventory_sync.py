@@ -340,6 +340,222 @@ def query_ec2_instances(
         return {}
 
 
+def group_instances_by_origin(servers: list[dict[str, Any]], account_id: Any) -> dict[tuple[Any, Any], list[str]]:
+    """Return the EC2 instance ids of `servers` grouped by origin (account, region), groups in first-seen order.
+
+    The origin is `sourceCloudProperties.originAccountID` (default `account_id`) and `.originRegion` (default the
+    server's `_queryRegion`); servers without `sourceProperties.identificationHints.awsInstanceID` are left out. A
+    null `sourceProperties`, `identificationHints` or `sourceCloudProperties` raises AttributeError here, outside any
+    handler, exactly as the legacy (defect 11): the sync fails after the account's region statuses were written.
+    """
+    ec2_groups: dict[tuple[Any, Any], list[str]] = {}
+    for server in servers:
+        instance_id = server.get("sourceProperties", {}).get("identificationHints", {}).get("awsInstanceID")
+        origin_account = server.get("sourceCloudProperties", {}).get("originAccountID", account_id)
+        origin_region = server.get("sourceCloudProperties", {}).get("originRegion", server.get("_queryRegion"))
+        if instance_id:
+            ec2_groups.setdefault((origin_account, origin_region), []).append(instance_id)
+    return ec2_groups
+
+
+def origin_account_role(src_account: Any) -> tuple[Any, Any]:
+    """Return the (roleArn, externalId) to reach an origin account's EC2: its target accounts row, else the defaults.
+
+    The defaults are `arn:aws:iam::{src}:role/DRSOrchestrationRole` and "drs-orchestration-cross-account"; a row found
+    by GetItem replaces each one it has (even with an empty or null value, as the legacy). GetItem errors are ignored.
+    """
+    role_arn: Any = DEFAULT_EC2_ROLE_ARN.format(account_id=src_account)
+    external_id: Any = DEFAULT_EC2_EXTERNAL_ID
+    try:
+        src_item = get_target_accounts_table().get_item(Key={"accountId": src_account}).get("Item")
+        if src_item:
+            role_arn = src_item.get("roleArn", role_arn)
+            external_id = src_item.get("externalId", external_id)
+    except Exception as error:
+        logger.debug("Target account lookup failed for %s: %s", src_account, error)
+    return role_arn, external_id
+
+
+def create_origin_ec2_client(src_account: Any, src_region: Any) -> tuple[Any, dict[str, Any] | None]:
+    """Return an EC2 client for an origin (account, region) and the assumed credentials it signs with (None: own).
+
+    Asks STS for the hub's id (one GetCallerIdentity per group, as the legacy). The hub's own account gets a default
+    client; any other is reached by AssumeRole with RoleSessionName "inventory-ec2-query", DurationSeconds 900 and the
+    ExternalId always sent (even empty or null, as the legacy). Failures propagate to the caller, which skips the group.
+    """
+    if src_account == get_current_account_id():
+        return create_ec2_client(src_region, config=CLIENT_CONFIG), None
+    role_arn, external_id = origin_account_role(src_account)
+    session = get_cross_account_session(
+        role_arn,
+        external_id,
+        session_name=EC2_SESSION_NAME,
+        duration_seconds=ASSUME_ROLE_DURATION_SECONDS,
+        always_send_external_id=True,
+    )
+    credentials = session_credentials(session)
+    return create_ec2_client(src_region, credentials=credentials, config=CLIENT_CONFIG), credentials
+
+
+def collect_group_instance_details(
+    ec2_client: Any,
+    src_region: Any,
+    instance_ids: list[str],
+    credentials: dict[str, Any] | None,
+    ec2_details: dict[str, dict[str, Any]],
+) -> None:
+    """Add the EC2 details of one origin group's instances to `ec2_details`, in DescribeInstances chunks of 100.
+
+    A ClientError on a chunk retries each of its ids alone through `query_ec2_instances`, whose `{}` on error is the
+    legacy's "ignore a per-id failure". The chunk call itself is made here, not through `query_ec2_instances`, because
+    that function answers `{}` on error and the caller must see the chunk's ClientError to trigger the per-id retry
+    (DESIGN.md names this case); any other error propagates, and the caller skips the rest of the group, as the legacy.
+    """
+    for start in range(0, len(instance_ids), EC2_CHUNK_SIZE):
+        chunk = instance_ids[start : start + EC2_CHUNK_SIZE]
+        try:
+            for instance_id, details in describe_instance_details(ec2_client, chunk):
+                ec2_details[instance_id] = details
+        except ClientError as error:
+            logger.warning("DescribeInstances failed for a chunk in %s, retrying ids one by one: %s", src_region, error)
+            for single_id in chunk:
+                ec2_details.update(query_ec2_instances(src_region, [single_id], credentials, ec2_client))
+
+
+def enrich_with_ec2_metadata(servers: list[dict[str, Any]], account_id: Any) -> dict[str, dict[str, Any]]:
+    """Return EC2 metadata (network, security groups, instance profile, tags) of the servers' instances by id.
+
+    Groups the instance ids by origin (account, region), then per group creates the (cross-account) EC2 client and
+    describes the instances. A group whose client or queries fail is logged and skipped: its servers keep their
+    original data without enrichment. Grouping errors (defect 11) propagate, as the legacy's.
+    """
+    ec2_details: dict[str, dict[str, Any]] = {}
+    for (src_account, src_region), instance_ids in group_instances_by_origin(servers, account_id).items():
+        try:
+            ec2_client, credentials = create_origin_ec2_client(src_account, src_region)
+            collect_group_instance_details(ec2_client, src_region, instance_ids, credentials, ec2_details)
+        except Exception as error:
+            logger.warning("EC2 enrichment skipped for account %s in %s: %s", src_account, src_region, error)
+    return ec2_details
+
+
+def inventory_item_from_server(
+    server: dict[str, Any], account_id: Any, ec2_details: dict[str, dict[str, Any]], now: str
+) -> dict[str, Any]:
+    """Return the inventory row of one DRS source server (LEGACY_CONTRACT.md, "Inventory item"), with EC2 details.
+
+    Raises on a malformed document exactly where the legacy does (e.g. a first NIC with an empty `ips` list, defect
+    10); the caller counts that as an error.
+    """
+    source_props = server.get("sourceProperties", {})
+    hints = source_props.get("identificationHints", {})
+    cloud_props = server.get("sourceCloudProperties", {})
+    replication_info = server.get("dataReplicationInfo", {})
+    cpus = source_props.get("cpus", [])
+    disks = source_props.get("disks", [])
+    nics = source_props.get("networkInterfaces", [])
+    server_instance_id = hints.get("awsInstanceID") or ""
+    ram_bytes = source_props.get("ramBytes")
+
+    item: dict[str, Any] = {
+        "sourceServerArn": server.get("arn") or "",
+        "stagingAccountId": server.get("stagingArea", {}).get("stagingAccountID", account_id),
+        "sourceServerID": server.get("sourceServerID") or "",
+        "sourceAccountId": cloud_props.get("originAccountID", account_id),
+        "sourceRegion": cloud_props.get("originRegion", server.get("_queryRegion")),
+        "hostname": hints.get("hostname") or "",
+        "fqdn": hints.get("fqdn") or "",
+        "instanceId": server_instance_id,
+        "agentVersion": server.get("agentVersion") or "",
+        "replicationRegion": server.get("_queryRegion"),
+        "replicationState": replication_info.get("dataReplicationState") or "",
+        "lagDuration": replication_info.get("lagDuration") or "",
+        "lastSnapshot": replication_info.get("lastSnapshotDateTime") or "",
+        "lastSeen": server.get("lifeCycle", {}).get("lastSeenByServiceDateTime") or "",
+        "lastUpdated": now,
+        "cpuModel": (cpus[0].get("modelName") or "") if cpus else "",
+        "cpuCores": sum(cpu.get("cores", 0) for cpu in cpus),
+        "ramBytes": int(ram_bytes) if ram_bytes else 0,
+        "totalStorageBytes": int(sum(disk.get("bytes", 0) for disk in disks)),
+        "osName": source_props.get("os", {}).get("fullString") or "",
+        "primaryIp": nics[0].get("ips", [""])[0] if nics else "",
+        "macAddress": (nics[0].get("macAddress") or "") if nics else "",
+        "disks": [{"deviceName": disk.get("deviceName") or "", "bytes": disk.get("bytes") or 0} for disk in disks],
+    }
+
+    details = ec2_details.get(server_instance_id)
+    if details:
+        item["networkConfig"] = {
+            "vpcId": details["vpcId"],
+            "subnetId": details["subnetId"],
+            "privateIp": details["privateIp"],
+            "securityGroups": details["securityGroups"],
+            "instanceProfile": details["instanceProfile"],
+        }
+        item["sourceTags"] = details["tags"]
+    return item
+
+
+def write_inventory_to_dynamodb(
+    servers: list[dict[str, Any]], account_id: Any, now: str, ec2_details: dict[str, dict[str, Any]]
+) -> tuple[int, int]:
+    """Write one account's servers to the inventory table and return (items written, items failed).
+
+    One batch writer (BatchWriteItem of 25 items; boto3 resends unprocessed items). An item that cannot be built, or
+    a `put_item` whose flush fails, is logged and counted as one failure, and the rest continue (one failure for up to
+    25 lost items, legacy defect 6). A failure of the final flush, at the end of the batch, propagates (defect 6).
+    """
+    inventory_table = get_inventory_table()
+    synced = 0
+    errors = 0
+    with inventory_table.batch_writer() as batch:
+        for server in servers:
+            try:
+                batch.put_item(Item=inventory_item_from_server(server, account_id, ec2_details, now))
+                synced += 1
+            except Exception as error:
+                logger.error("Failed to write inventory item for %s: %s", server.get("arn"), error)
+                errors += 1
+    return synced, errors
+
+
+def cleanup_stale_inventory(account_id: Any, servers: list[dict[str, Any]]) -> int:
+    """Delete the inventory rows of `account_id` that are not among `servers`; return how many were deleted.
+
+    Called once, after the account loop, with the last account's id and the last server list that was read, which
+    keeps legacy defects 1 and 2 (other accounts' stale rows stay; a last account whose AssumeRole failed is paired
+    with the previous account's servers). Rows come from a paginated Scan filtered on sourceAccountId; each
+    DeleteItem failure is logged and not counted.
+    """
+    synced_keys = set()
+    for server in servers:
+        synced_keys.add((server.get("arn") or "", server.get("stagingArea", {}).get("stagingAccountID", account_id)))
+
+    inventory_table = get_inventory_table()
+    scan_kwargs: dict[str, Any] = {
+        "FilterExpression": "sourceAccountId = :acct_id",
+        "ExpressionAttributeValues": {":acct_id": account_id},
+    }
+    existing_scan = inventory_table.scan(**scan_kwargs)
+    existing_items = existing_scan.get("Items", [])
+    while "LastEvaluatedKey" in existing_scan:
+        existing_scan = inventory_table.scan(**scan_kwargs, ExclusiveStartKey=existing_scan["LastEvaluatedKey"])
+        existing_items.extend(existing_scan.get("Items", []))
+
+    stale_deleted = 0
+    for existing in existing_items:
+        if (existing.get("sourceServerArn"), existing.get("stagingAccountId")) in synced_keys:
+            continue
+        try:
+            inventory_table.delete_item(
+                Key={"sourceServerArn": existing["sourceServerArn"], "stagingAccountId": existing["stagingAccountId"]}
+            )
+            stale_deleted += 1
+        except Exception as error:
+            logger.error("Failed to delete stale inventory row %s: %s", existing.get("sourceServerArn"), error)
+    return stale_deleted
+
+
 def sync_source_server_inventory() -> dict[str, Any]:
     """Sync DRS source servers of every target account and active region into the inventory table.
 
@@ -347,15 +563,13 @@ def sync_source_server_inventory() -> dict[str, Any]:
     servers with EC2 metadata, writes the inventory and removes stale rows; returns an API-Gateway-style response.
     Behaviour (defects included) is the legacy contract; see the module docstring before touching anything.
     """
-    inventory_table = get_inventory_table()
-    if inventory_table is None:
+    if get_inventory_table() is None:
         return response(500, {"error": "SOURCE_SERVER_INVENTORY_TABLE not configured"})
 
     now = datetime.now(UTC).isoformat()
 
     total_synced = 0
     total_errors = 0
-    stale_deleted = 0
 
     # Step 3: active regions
     active_regions = get_active_regions()
@@ -378,145 +592,15 @@ def sync_source_server_inventory() -> dict[str, Any]:
 
         all_servers, _ = query_drs_all_regions(acct_id, credentials, active_regions, now)
 
-        # 5e: EC2 enrichment. Grouping is deliberately outside any handler (a null document raises here).
-        ec2_groups: dict[tuple[Any, Any], list[str]] = {}
-        for server in all_servers:
-            instance_id = server.get("sourceProperties", {}).get("identificationHints", {}).get("awsInstanceID")
-            origin_account = server.get("sourceCloudProperties", {}).get("originAccountID", acct_id)
-            origin_region = server.get("sourceCloudProperties", {}).get("originRegion", server.get("_queryRegion"))
-            if instance_id:
-                ec2_groups.setdefault((origin_account, origin_region), []).append(instance_id)
+        ec2_details = enrich_with_ec2_metadata(all_servers, acct_id)
+        synced, errors = write_inventory_to_dynamodb(all_servers, acct_id, now, ec2_details)
+        total_synced += synced
+        total_errors += errors
 
-        ec2_details: dict[str, dict[str, Any]] = {}
-        for (src_account, src_region), instance_ids in ec2_groups.items():
-            try:
-                current_account_id = get_current_account_id()
-                ec2_creds: dict[str, Any] | None = None
-                if src_account == current_account_id:
-                    ec2_client = create_ec2_client(src_region, config=CLIENT_CONFIG)
-                else:
-                    ec2_role_arn = f"arn:aws:iam::{src_account}:role/DRSOrchestrationRole"
-                    ec2_external_id = "drs-orchestration-cross-account"
-                    try:
-                        src_item = get_target_accounts_table().get_item(Key={"accountId": src_account}).get("Item")
-                        if src_item:
-                            ec2_role_arn = src_item.get("roleArn", ec2_role_arn)
-                            ec2_external_id = src_item.get("externalId", ec2_external_id)
-                    except Exception as e:
-                        logger.debug("Target account lookup failed for %s: %s", src_account, e)
-                    ec2_session = get_cross_account_session(
-                        ec2_role_arn,
-                        ec2_external_id,
-                        session_name="inventory-ec2-query",
-                        duration_seconds=900,
-                        always_send_external_id=True,
-                    )
-                    ec2_creds = session_credentials(ec2_session)
-                    ec2_client = create_ec2_client(src_region, credentials=ec2_creds, config=CLIENT_CONFIG)
-
-                for start in range(0, len(instance_ids), EC2_CHUNK_SIZE):
-                    chunk = instance_ids[start : start + EC2_CHUNK_SIZE]
-                    try:
-                        for instance_id, details in describe_instance_details(ec2_client, chunk):
-                            ec2_details[instance_id] = details
-                    except ClientError as e:
-                        logger.warning(
-                            "DescribeInstances failed for a chunk in %s, retrying ids one by one: %s", src_region, e
-                        )
-                        for single_id in chunk:
-                            ec2_details.update(query_ec2_instances(src_region, [single_id], ec2_creds, ec2_client))
-            except Exception as e:
-                logger.warning("EC2 enrichment skipped for account %s in %s: %s", src_account, src_region, e)
-                continue
-
-        # 5f: inventory writes (a failure of the final flush at block exit propagates)
-        with inventory_table.batch_writer() as batch:
-            for server in all_servers:
-                try:
-                    source_props = server.get("sourceProperties", {})
-                    hints = source_props.get("identificationHints", {})
-                    cloud_props = server.get("sourceCloudProperties", {})
-                    replication_info = server.get("dataReplicationInfo", {})
-                    cpus = source_props.get("cpus", [])
-                    disks = source_props.get("disks", [])
-                    nics = source_props.get("networkInterfaces", [])
-                    server_instance_id = hints.get("awsInstanceID") or ""
-                    ram_bytes = source_props.get("ramBytes")
-
-                    item: dict[str, Any] = {
-                        "sourceServerArn": server.get("arn") or "",
-                        "stagingAccountId": server.get("stagingArea", {}).get("stagingAccountID", acct_id),
-                        "sourceServerID": server.get("sourceServerID") or "",
-                        "sourceAccountId": cloud_props.get("originAccountID", acct_id),
-                        "sourceRegion": cloud_props.get("originRegion", server.get("_queryRegion")),
-                        "hostname": hints.get("hostname") or "",
-                        "fqdn": hints.get("fqdn") or "",
-                        "instanceId": server_instance_id,
-                        "agentVersion": server.get("agentVersion") or "",
-                        "replicationRegion": server.get("_queryRegion"),
-                        "replicationState": replication_info.get("dataReplicationState") or "",
-                        "lagDuration": replication_info.get("lagDuration") or "",
-                        "lastSnapshot": replication_info.get("lastSnapshotDateTime") or "",
-                        "lastSeen": server.get("lifeCycle", {}).get("lastSeenByServiceDateTime") or "",
-                        "lastUpdated": now,
-                        "cpuModel": (cpus[0].get("modelName") or "") if cpus else "",
-                        "cpuCores": sum(cpu.get("cores", 0) for cpu in cpus),
-                        "ramBytes": int(ram_bytes) if ram_bytes else 0,
-                        "totalStorageBytes": int(sum(disk.get("bytes", 0) for disk in disks)),
-                        "osName": source_props.get("os", {}).get("fullString") or "",
-                        "primaryIp": nics[0].get("ips", [""])[0] if nics else "",
-                        "macAddress": (nics[0].get("macAddress") or "") if nics else "",
-                        "disks": [
-                            {"deviceName": disk.get("deviceName") or "", "bytes": disk.get("bytes") or 0}
-                            for disk in disks
-                        ],
-                    }
-
-                    instance_details = ec2_details.get(server_instance_id)
-                    if instance_details:
-                        item["networkConfig"] = {
-                            "vpcId": instance_details["vpcId"],
-                            "subnetId": instance_details["subnetId"],
-                            "privateIp": instance_details["privateIp"],
-                            "securityGroups": instance_details["securityGroups"],
-                            "instanceProfile": instance_details["instanceProfile"],
-                        }
-                        item["sourceTags"] = instance_details["tags"]
-
-                    batch.put_item(Item=item)
-                    total_synced += 1
-                except Exception as e:
-                    logger.error("Failed to write inventory item for %s: %s", server.get("arn"), e)
-                    total_errors += 1
-
-    # Step 6: stale cleanup, once, for the loop's last account and server list
-    synced_keys = set()
-    for server in all_servers:
-        synced_keys.add((server.get("arn") or "", server.get("stagingArea", {}).get("stagingAccountID", acct_id)))
-
-    scan_kwargs: dict[str, Any] = {
-        "FilterExpression": "sourceAccountId = :acct_id",
-        "ExpressionAttributeValues": {":acct_id": acct_id},
-    }
-    existing_scan = inventory_table.scan(**scan_kwargs)
-    existing_items = existing_scan.get("Items", [])
-    while "LastEvaluatedKey" in existing_scan:
-        existing_scan = inventory_table.scan(**scan_kwargs, ExclusiveStartKey=existing_scan["LastEvaluatedKey"])
-        existing_items.extend(existing_scan.get("Items", []))
-
-    for existing in existing_items:
-        existing_key = (existing.get("sourceServerArn"), existing.get("stagingAccountId"))
-        if existing_key not in synced_keys:
-            try:
-                inventory_table.delete_item(
-                    Key={
-                        "sourceServerArn": existing["sourceServerArn"],
-                        "stagingAccountId": existing["stagingAccountId"],
-                    }
-                )
-                stale_deleted += 1
-            except Exception as e:
-                logger.error("Failed to delete stale inventory row %s: %s", existing.get("sourceServerArn"), e)
+    # Step 6: stale cleanup, once, for the loop's last account and server list. `all_servers` is read first: with no
+    # account past AssumeRole it is unbound and raises UnboundLocalError naming it, as the legacy (defect 3).
+    last_servers = all_servers
+    stale_deleted = cleanup_stale_inventory(acct_id, last_servers)
 
     # Step 7
     body = {
