@@ -556,53 +556,56 @@ def cleanup_stale_inventory(account_id: Any, servers: list[dict[str, Any]]) -> i
     return stale_deleted
 
 
-def sync_source_server_inventory() -> dict[str, Any]:
-    """Sync DRS source servers of every target account and active region into the inventory table.
+def sync_account(
+    account: dict[str, Any], active_regions: list[str], now: str
+) -> tuple[list[dict[str, Any]], int, int] | None:
+    """Sync one target account and return (servers read, items written, items failed), or None if it was skipped.
 
-    Walks the target accounts, queries DRS in every active region in parallel, records region statuses, enriches
-    servers with EC2 metadata, writes the inventory and removes stale rows; returns an API-Gateway-style response.
-    Behaviour (defects included) is the legacy contract; see the module docstring before touching anything.
+    Credentials (AssumeRole unless it is the hub or has no roleArn), DRS in every active region with the region
+    statuses written, EC2 enrichment, inventory writes: the legacy's per-account steps, in its order. An account
+    whose AssumeRole fails is skipped (None) before any other call, as the legacy.
+    """
+    credentials: dict[str, Any] | None = None
+    if account_needs_assumed_role(account):
+        credentials = get_account_credentials(account)
+        if credentials is None:
+            return None
+    servers, _ = query_drs_all_regions(account["accountId"], credentials, active_regions, now)
+    ec2_details = enrich_with_ec2_metadata(servers, account["accountId"])
+    synced, errors = write_inventory_to_dynamodb(servers, account["accountId"], now, ec2_details)
+    return servers, synced, errors
+
+
+def sync_source_server_inventory() -> dict[str, Any]:
+    """Orchestrate the inventory sync of every target account and active region; return an API-Gateway response.
+
+    Without SOURCE_SERVER_INVENTORY_TABLE: a 500 response and no AWS call. Otherwise one timestamp for the whole
+    run, the active regions (all DRS regions when none), each target account synced in turn, the stale cleanup once
+    with the last account's id and the last server list read (defects 1-2), the summary body, and the region cache
+    invalidated. With no account past AssumeRole the legacy's cleanup names a variable never set (defect 3): the same
+    UnboundLocalError, type and message, is raised here explicitly, at the same point (before any cleanup call).
     """
     if get_inventory_table() is None:
         return response(500, {"error": "SOURCE_SERVER_INVENTORY_TABLE not configured"})
-
     now = datetime.now(UTC).isoformat()
+    active_regions = get_active_regions() or DRS_REGIONS
+    logger.info("Inventory sync: querying %d active regions", len(active_regions))
 
     total_synced = 0
     total_errors = 0
+    last_account_id: Any = None
+    last_servers: list[dict[str, Any]] | None = None
+    for account in collect_accounts_to_query():
+        last_account_id = account["accountId"]
+        outcome = sync_account(account, active_regions, now)
+        if outcome is not None:
+            last_servers, synced, errors = outcome
+            total_synced += synced
+            total_errors += errors
+    if last_servers is None:
+        raise UnboundLocalError(NO_SYNCED_ACCOUNT_MESSAGE)
+    stale_deleted = cleanup_stale_inventory(last_account_id, last_servers)
 
-    # Step 3: active regions
-    active_regions = get_active_regions()
-    if not active_regions:
-        active_regions = DRS_REGIONS
-    logger.info("Inventory sync: querying %d active regions", len(active_regions))
-
-    accounts_to_query = collect_accounts_to_query()
-
-    # Step 5: every account in turn
-    for account in accounts_to_query:
-        acct_id = account["accountId"]
-
-        # 5a/5b: credentials
-        credentials: dict[str, Any] | None = None
-        if account_needs_assumed_role(account):
-            credentials = get_account_credentials(account)
-            if credentials is None:
-                continue
-
-        all_servers, _ = query_drs_all_regions(acct_id, credentials, active_regions, now)
-
-        ec2_details = enrich_with_ec2_metadata(all_servers, acct_id)
-        synced, errors = write_inventory_to_dynamodb(all_servers, acct_id, now, ec2_details)
-        total_synced += synced
-        total_errors += errors
-
-    # Step 6: stale cleanup, once, for the loop's last account and server list. `all_servers` is read first: with no
-    # account past AssumeRole it is unbound and raises UnboundLocalError naming it, as the legacy (defect 3).
-    last_servers = all_servers
-    stale_deleted = cleanup_stale_inventory(acct_id, last_servers)
-
-    # Step 7
     body = {
         "message": "Source server inventory sync complete",
         "totalSynced": total_synced,
