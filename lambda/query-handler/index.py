@@ -1,7 +1,13 @@
 """Query handler Lambda entry point: routes direct/scheduled operations and picks the inventory sync implementation.
 
 `INVENTORY_SYNC_IMPL` (read on every invocation) selects the implementation of `sync_source_server_inventory`
-without a deploy. Only `legacy` exists so far; `refactored` and `shadow` join the dispatch table later.
+without a deploy:
+
+- `legacy`: the original monolith, kept callable for at least 30 days after the default flips;
+- `refactored`: the decomposed sync in inventory_sync.py, proven call-for-call identical by the harness;
+- `shadow`: the legacy runs for real while recorded, then its recording is replayed into the refactored code in
+  the same invocation (no extra AWS call, no write); the verdict is logged and published as a metric, and the
+  legacy's result is returned whatever happens to the shadow.
 """
 
 import json
@@ -10,6 +16,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from inventory_sync import sync_source_server_inventory
 from inventory_sync_legacy import handle_sync_source_server_inventory_legacy
 
 logger = logging.getLogger(__name__)
@@ -26,7 +33,20 @@ def _inventory_sync_implementations() -> dict[str, Callable[[], dict[str, Any]]]
     """Return the flag value -> implementation table, resolved at call time so patched module names take effect."""
     return {
         "legacy": handle_sync_source_server_inventory_legacy,
+        "refactored": sync_source_server_inventory,
+        "shadow": _sync_in_shadow,
     }
+
+
+def _sync_in_shadow() -> dict[str, Any]:
+    """The legacy for real, the refactored sync replayed from its recording on the side; the legacy's result wins."""
+    try:
+        from harness.shadow import run_in_shadow
+    except ImportError:
+        logger.error("INVENTORY_SYNC_IMPL=shadow needs the harness package in the deployment; running the legacy alone")
+        return handle_sync_source_server_inventory_legacy()
+    result: dict[str, Any] = run_in_shadow(handle_sync_source_server_inventory_legacy, candidate="refactored")
+    return result
 
 
 def handle_sync_source_server_inventory() -> dict[str, Any]:
