@@ -5,10 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SCENARIO ?= scenarios/demo-two-accounts.yaml
-IMPL ?= legacy
+IMPL ?= refactored
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv test lint format world sync gate goldens bench-harness clean
+.PHONY: help venv test lint format coverage world sync gate goldens bench-harness clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -24,6 +24,12 @@ venv: $(STAMP) ## Create .venv and install the project with its dev extra
 test: $(STAMP) ## Run the whole suite (parallel)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider
 
+coverage: $(STAMP) ## Line and branch coverage of the refactored sync by its unit tests (fails below 90%)
+	rm -f .coverage .coverage.*
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider -q tests/unit \
+		--cov=lambda/query-handler --cov-branch --cov-report=
+	$(PY) -m coverage report --include="lambda/query-handler/inventory_sync.py" --show-missing --fail-under=90
+
 lint: $(STAMP) ## ruff and mypy
 	$(VENV)/bin/ruff check harness lambda tests
 	$(VENV)/bin/ruff format --check harness lambda tests
@@ -33,7 +39,7 @@ format: $(STAMP) ## Apply ruff's formatter and autofixes
 	$(VENV)/bin/ruff format harness lambda tests
 	$(VENV)/bin/ruff check --fix harness lambda tests
 
-gate: $(STAMP) ## Replay every golden into IMPL (default legacy) and print the verdicts
+gate: $(STAMP) ## Replay every golden into IMPL (default refactored) and print the verdicts
 	$(PY) -m harness gate --impl $(IMPL) --report gate-report.md
 
 goldens: $(STAMP) ## Record missing or stale goldens from the legacy (scenario or legacy changed)

@@ -25,7 +25,7 @@ logger.setLevel(logging.INFO)
 __all__ = ["handle_sync_source_server_inventory", "handle_sync_source_server_inventory_legacy", "lambda_handler"]
 
 INVENTORY_SYNC_IMPL_ENV = "INVENTORY_SYNC_IMPL"
-DEFAULT_INVENTORY_SYNC_IMPL = "legacy"
+DEFAULT_INVENTORY_SYNC_IMPL = "refactored"
 SYNC_OPERATION = "sync_source_server_inventory"
 
 
@@ -50,7 +50,7 @@ def _sync_in_shadow() -> dict[str, Any]:
 
 
 def handle_sync_source_server_inventory() -> dict[str, Any]:
-    """Run the inventory sync chosen by `INVENTORY_SYNC_IMPL` (default legacy) and return its API-style response.
+    """Run the inventory sync chosen by `INVENTORY_SYNC_IMPL` (default refactored) and return its API response.
 
     An unknown flag value is logged as an error naming the accepted values, and the default is used instead.
     """
