@@ -209,7 +209,7 @@ def _gate(args: argparse.Namespace) -> int:
     paths = golden_paths(directory)
     if not paths:
         raise BadInput(f"no goldens in {directory}: record them with `python -m harness record` (see README)")
-    logging.disable(logging.WARNING)  # the table is the gate's output; the code under test's own logs would bury it
+    logging.disable(logging.CRITICAL)  # the table is the gate's output; the code under test's own logs would bury it
     try:
         rows = run_gate(args.impl, paths, stderr_progress())
     finally:

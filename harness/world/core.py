@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 import threading
 import time
 import zlib
@@ -15,6 +16,7 @@ from botocore.compat import HTTPHeaders
 
 from harness.world.drs import responses as drs_responses
 from harness.world.drs.models import DrsBackends
+from harness.world.dynamodb_limits import check_item_sizes
 from harness.world.errors import AwsError, ConnectionFault, WireResponse, error_response
 from harness.world.faults import FaultPlan
 from harness.world.identity import IdentityResolver
@@ -75,6 +77,10 @@ class World:
         """Route to the DRS emulator or to moto, acting as `account`."""
         if request.service == "drs":
             return drs_responses.dispatch(self.drs, account, request.region, request.method, request.path, body)
+        if request.service == "dynamodb":
+            check_item_sizes(request.operation, request.params)
+        if request.service == "sts" and request.operation == "AssumeRole":
+            check_role_arn(str(request.params.get("RoleArn", "")))
         if request.service == "sts" and request.operation == "GetCallerIdentity" and self._is_hub_key(request):
             return _hub_caller_identity(self.hub_account, self._next_request_id())
         return self._moto(request, account, body)
@@ -169,6 +175,22 @@ def _hub_caller_identity(hub_account: str, request_id: str) -> WireResponse:
         "</GetCallerIdentityResponse>"
     )
     return 200, {"Content-Type": "text/xml"}, xml.encode()
+
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+def check_role_arn(role_arn: str) -> None:
+    """Refuse a RoleArn STS would refuse (moto assumes anything): too short, or not an IAM role ARN."""
+    if len(role_arn) < 20:
+        raise AwsError(
+            "ValidationError",
+            f"1 validation error detected: Value '{role_arn}' at 'roleArn' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 20",
+            400,
+        )
+    if not _ROLE_ARN.match(role_arn):
+        raise AwsError("ValidationError", f"{role_arn} is invalid", 400)
 
 
 def _role_account(request: WireRequest) -> str | None:
