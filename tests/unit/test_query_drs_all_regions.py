@@ -1,0 +1,257 @@
+"""Unit tests of `query_drs_all_regions`, `region_status_of` and `record_region_statuses`.
+
+The parallel DRS query of every active region, the (servers, region statuses) it returns, and the region status
+writes: one `update_region_status()` PutItem per region, then the batch of per-account rows that overwrites them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harness.lambda_env import cold_start, import_lambda_module
+from harness.scheduling import Schedule, controlled_scheduling
+from harness.world.scenario import DRS_REGIONS
+from tests.unit.support import (
+    NOW,
+    PROD,
+    REGION_STATUS_TABLE,
+    WORKLOADS,
+    SyncWorld,
+    batch_put_counts,
+    calls,
+    open_sync_world,
+    recording,
+    scenario,
+)
+
+LAST_CHECKED = "2026-01-15T12:00:00Z"  # update_region_status's %Y-%m-%dT%H:%M:%SZ at the frozen instant
+DENIED = "User is not authorized to perform drs:DescribeSourceServers"
+REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-west-2"]
+DRS = {
+    "us-east-1": {"servers": 3},
+    "us-west-2": {"servers": 2, "page_size": 1},
+    "eu-west-1": {"servers": 1, "error": {"code": "AccessDeniedException", "message": DENIED}},
+    "eu-west-2": {"servers": 0},
+}
+EXPECTED_STATUSES = {
+    "us-east-1": {"status": "ACTIVE", "serverCount": 3, "errorMessage": None},
+    "us-west-2": {"status": "ACTIVE", "serverCount": 2, "errorMessage": None},
+    "eu-west-1": {
+        "status": "IAM_PERMISSION_DENIED",
+        "serverCount": 0,
+        "errorMessage": f"IAM permissions denied: {DENIED}",
+    },
+    "eu-west-2": {"status": "ACTIVE", "serverCount": 0, "errorMessage": None},
+}
+
+
+@pytest.fixture(scope="class")
+def regions_world() -> Iterator[SyncWorld]:
+    """PROD's DRS in four regions (servers, paginated servers, access denied, empty), a region status table."""
+    spec = scenario(
+        accounts={PROD: {"drs": DRS}},
+        active_regions=[{"region": region, "serverCount": 1} for region in REGIONS],
+    )
+    with open_sync_world(spec) as world:
+        yield world
+
+
+@pytest.fixture(scope="class")
+def prod_credentials(regions_world: SyncWorld) -> dict[str, str]:
+    """Credentials of PROD's orchestration role."""
+    return regions_world.credentials(PROD)
+
+
+def query(world: SyncWorld, credentials: dict[str, str], schedule: str = "submission") -> tuple[Any, Any]:
+    """`query_drs_all_regions` for PROD over REGIONS, futures completing in `schedule` order."""
+    with controlled_scheduling(Schedule.parse(schedule)):
+        return world.module.query_drs_all_regions(PROD, credentials, list(REGIONS), NOW)
+
+
+class TestQueryAllRegions:
+    """What the parallel query returns and writes."""
+
+    def test_returns_every_regions_servers_and_a_status_per_region(
+        self, regions_world: SyncWorld, prod_credentials: dict[str, str]
+    ) -> None:
+        servers, statuses = regions_world.module.query_drs_all_regions(PROD, prod_credentials, list(REGIONS), NOW)
+
+        assert statuses == EXPECTED_STATUSES
+        assert sorted(server["_queryRegion"] for server in servers) == ["us-east-1"] * 3 + ["us-west-2"] * 2
+        assert {server["_queryAccount"] for server in servers} == {PROD}
+
+    def test_a_failed_region_does_not_fail_the_others(
+        self, regions_world: SyncWorld, prod_credentials: dict[str, str]
+    ) -> None:
+        servers, statuses = query(regions_world, prod_credentials)
+
+        assert statuses["eu-west-1"]["status"] == "IAM_PERMISSION_DENIED"
+        assert len(servers) == 5
+
+    @pytest.mark.parametrize("schedule", ["submission", "reverse"])
+    def test_statuses_and_servers_follow_completion_order(
+        self, regions_world: SyncWorld, prod_credentials: dict[str, str], schedule: str
+    ) -> None:
+        servers, statuses = query(regions_world, prod_credentials, schedule)
+
+        expected_order = REGIONS if schedule == "submission" else list(reversed(REGIONS))
+        assert list(statuses) == expected_order
+        server_regions = [server["_queryRegion"] for server in servers]
+        listed = {"us-east-1": 3, "us-west-2": 2}
+        assert server_regions == [region for region in expected_order for _ in range(listed.get(region, 0))]
+
+    def test_queries_only_the_given_regions(self, regions_world: SyncWorld, prod_credentials: dict[str, str]) -> None:
+        with recording() as recorder:
+            query(regions_world, prod_credentials)
+
+        listing = calls(recorder, "drs", "DescribeSourceServers")
+        assert {call.region for call in listing} == set(REGIONS)
+        # One request per page: 1 + 2 (one server per page) + 1 (denied, not retried) + 1.
+        assert len(listing) == 5
+
+    def test_region_status_rows_are_the_batch_rows_of_the_account(
+        self, regions_world: SyncWorld, prod_credentials: dict[str, str]
+    ) -> None:
+        query(regions_world, prod_credentials)
+
+        rows = {row["region"]: row for row in regions_world.tables()["region_status"]}
+        assert rows["us-east-1"] == {
+            "region": "us-east-1",
+            "accountId": PROD,
+            "status": "ACTIVE",
+            "serverCount": 3,
+            "lastUpdated": NOW,
+        }
+        assert rows["eu-west-1"] == {
+            "region": "eu-west-1",
+            "accountId": PROD,
+            "status": "IAM_PERMISSION_DENIED",
+            "serverCount": 0,
+            "lastUpdated": NOW,
+            "errorMessage": f"IAM permissions denied: {DENIED}",
+        }
+        assert set(rows) == set(REGIONS)
+
+    def test_update_region_status_is_called_per_region_before_the_batch(
+        self, regions_world: SyncWorld, prod_credentials: dict[str, str]
+    ) -> None:
+        with recording() as recorder:
+            query(regions_world, prod_credentials)
+
+        dynamodb = calls(recorder, "dynamodb")
+        assert [call.operation for call in dynamodb] == ["PutItem"] * 4 + ["BatchWriteItem"]
+        put_items = {call.params["Item"]["region"]["S"]: call.params["Item"] for call in dynamodb[:4]}
+        assert put_items["us-east-1"] == {
+            "region": {"S": "us-east-1"},
+            "status": {"S": "AVAILABLE"},
+            "serverCount": {"N": "3"},
+            "lastChecked": {"S": LAST_CHECKED},
+            "errorMessage": {"NULL": True},
+        }
+        assert put_items["eu-west-1"]["status"] == {"S": "ERROR"}
+        assert put_items["eu-west-1"]["errorMessage"] == {"S": f"IAM permissions denied: {DENIED}"}
+        assert put_items["eu-west-2"]["status"] == {"S": "UNINITIALIZED"}
+        assert {call.params["TableName"] for call in dynamodb[:4]} == {REGION_STATUS_TABLE}
+        assert batch_put_counts(dynamodb[4]) == {REGION_STATUS_TABLE: 4}
+
+    def test_without_a_region_status_table_nothing_is_written(
+        self, regions_world: SyncWorld, prod_credentials: dict[str, str]
+    ) -> None:
+        with cold_start({"DRS_REGION_STATUS_TABLE": None}):
+            module = import_lambda_module("inventory_sync")
+            with recording() as recorder, controlled_scheduling(Schedule("submission")):
+                servers, statuses = module.query_drs_all_regions(PROD, prod_credentials, list(REGIONS), NOW)
+
+        assert statuses == EXPECTED_STATUSES
+        assert len(servers) == 5
+        assert calls(recorder, "dynamodb") == []
+
+    def test_all_28_regions_make_two_region_status_batches(self, regions_world: SyncWorld) -> None:
+        with recording() as recorder, controlled_scheduling(Schedule("submission")):
+            _, statuses = regions_world.module.query_drs_all_regions(PROD, None, list(DRS_REGIONS), NOW)
+
+        assert list(statuses) == list(DRS_REGIONS)
+        assert {call.region for call in calls(recorder, "drs", "DescribeSourceServers")} == set(DRS_REGIONS)
+        batches = calls(recorder, "dynamodb", "BatchWriteItem")
+        assert [batch_put_counts(batch) for batch in batches] == [{REGION_STATUS_TABLE: 25}, {REGION_STATUS_TABLE: 3}]
+        assert len(calls(recorder, "dynamodb", "PutItem")) == 28
+
+
+def test_regions_are_queried_in_parallel(sync_world: Any) -> None:
+    regions = DRS_REGIONS[:8]
+    world = sync_world(scenario(latency_ms={"drs": 300}))
+
+    started = time.perf_counter()
+    _, statuses = world.module.query_drs_all_regions(PROD, None, list(regions), NOW)
+    elapsed = time.perf_counter() - started
+
+    assert set(statuses) == set(regions)
+    # Eight 300 ms queries one after another take 2.4 s; side by side about 0.3 s.
+    assert elapsed < 1.5
+
+
+class TestRegionStatusOf:
+    """The legacy's status record of one region's answer."""
+
+    def test_success_is_active_with_the_server_count(self, regions_world: SyncWorld) -> None:
+        answer = {"status": "success", "servers": [{}, {}]}
+
+        assert regions_world.module.region_status_of(answer) == {
+            "status": "ACTIVE",
+            "serverCount": 2,
+            "errorMessage": None,
+        }
+
+    def test_error_carries_the_classified_status_and_message(self, regions_world: SyncWorld) -> None:
+        answer = regions_world.module.drs_error_result(
+            "ThrottlingException", "ThrottlingException", "THROTTLED", "m", "r", PROD
+        )
+
+        assert regions_world.module.region_status_of(answer) == {
+            "status": "THROTTLED",
+            "serverCount": 0,
+            "errorMessage": "m",
+        }
+
+
+class TestRecordRegionStatuses:
+    """Writing one account's region statuses."""
+
+    def test_the_last_account_written_wins_the_region_row(self, regions_world: SyncWorld) -> None:
+        first = {"us-east-1": {"status": "ACTIVE", "serverCount": 4, "errorMessage": None}}
+        second = {"us-east-1": {"status": "ACTIVE", "serverCount": 0, "errorMessage": None}}
+
+        regions_world.module.record_region_statuses(PROD, first, NOW)
+        regions_world.module.record_region_statuses(WORKLOADS, second, NOW)
+
+        rows = {row["region"]: row for row in regions_world.tables()["region_status"]}
+        # Legacy defect 4: keyed by region only, the second account's empty region overwrites the first's.
+        assert rows["us-east-1"] == {
+            "region": "us-east-1",
+            "accountId": WORKLOADS,
+            "status": "ACTIVE",
+            "serverCount": 0,
+            "lastUpdated": NOW,
+        }
+
+    def test_an_empty_error_message_is_left_out_of_the_row(self, regions_world: SyncWorld) -> None:
+        statuses = {"eu-west-2": {"status": "ERROR", "serverCount": 0, "errorMessage": ""}}
+
+        with recording() as recorder:
+            regions_world.module.record_region_statuses(PROD, statuses, NOW)
+
+        batch = calls(recorder, "dynamodb", "BatchWriteItem")[0]
+        item = batch.params["RequestItems"][REGION_STATUS_TABLE][0]["PutRequest"]["Item"]
+        assert "errorMessage" not in item
+        # update_region_status sees no message either: UNINITIALIZED, not ERROR.
+        assert calls(recorder, "dynamodb", "PutItem")[0].params["Item"]["status"] == {"S": "UNINITIALIZED"}
+
+    def test_no_statuses_write_nothing(self, regions_world: SyncWorld) -> None:
+        with recording() as recorder:
+            regions_world.module.record_region_statuses(PROD, {}, NOW)
+
+        assert recorder.interactions == []

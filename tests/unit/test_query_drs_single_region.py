@@ -1,0 +1,408 @@
+"""Unit tests of `query_drs_single_region` and its helpers: listing, the 8 DRS error types, the legacy classification.
+
+One world holds an account whose DRS fails a different way in each region (a persistent error on every request,
+an error on page 2, a dropped connection, a malformed document); each region is queried once with the account's
+assumed-role credentials and the answers are shared by the tests. Expectations come from the requirements (the 8
+error types, the guidance) and from LEGACY_CONTRACT.md's classification table (status and errorMessage).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from tests.unit.support import HUB, PROD, SyncWorld, calls, open_sync_world, recording, scenario
+
+SCP_MESSAGE = (
+    f"User: arn:aws:sts::{PROD}:assumed-role/DRSOrchestrationRole/inventory-sync is not authorized to perform: "
+    "drs:DescribeSourceServers with an explicit deny in a service control policy"
+)
+
+
+def failing(code: str, message: str) -> dict[str, Any]:
+    """A region whose DRS holds one server but fails every DescribeSourceServers with `code` and `message`."""
+    return {"servers": 1, "error": {"code": code, "message": message}}
+
+
+DRS = {
+    "us-east-1": {"servers": 5, "page_size": 2},
+    "us-east-2": failing("AccessDeniedException", "User is not authorized to perform drs:DescribeSourceServers"),
+    "us-west-1": failing("UnrecognizedClientException", "The security token included in the request is invalid."),
+    "us-west-2": failing("InvalidRequestException", "The request is not valid for this account"),
+    "eu-west-1": failing("ThrottlingException", "Rate exceeded"),
+    "eu-west-2": failing("ServiceQuotaExceededException", "Quota for source servers exceeded"),
+    "eu-west-3": failing("InternalServerException", "An internal error occurred"),
+    "eu-central-1": failing("ConflictException", "A conflicting operation is in progress"),
+    "eu-north-1": failing("UninitializedAccountException", "Account is not initialized"),
+    "eu-south-1": failing("OptInRequired", "The region is not enabled for this account"),
+    "eu-south-2": failing("AccessDenied", SCP_MESSAGE),
+    "ap-east-1": failing("TooManyRequestsException", "Too many requests"),
+    # Page 1 answers, page 2 fails: the servers of page 1 are discarded (legacy defect 7).
+    "ap-south-1": {
+        "servers": 4,
+        "page_size": 2,
+        "error": {"code": "ValidationException", "message": "Bad token", "on_page": 2},
+    },
+    "ap-south-2": failing("ValidationException", "DRS is not initialized for this operation"),
+    # An unrelated message that happens to contain "scp" is misfiled as an SCP denial (legacy defect 7).
+    "ap-southeast-1": failing("ValidationException", "Invalid replication setting: DSCP marking is not supported"),
+    # A document botocore cannot parse: a non-ClientError raised while listing.
+    "ap-southeast-2": {
+        "servers": [{"sourceServerID": "s-00000000000000009", "arn": "x", "sourceProperties": "broken"}]
+    },
+    # The connection drops (faults below): botocore's EndpointConnectionError, a non-ClientError.
+    "ap-southeast-3": {"servers": 1},
+}
+FAULTS = [{"service": "drs", "operation": "DescribeSourceServers", "region": "ap-southeast-3", "connection": True}]
+
+THROTTLING_GUIDANCE = "DRS throttled the request: retry later with exponential backoff, or spread syncs out over time."
+QUOTA_GUIDANCE = (
+    "A DRS service quota was exceeded: request a quota increase for Elastic Disaster Recovery in Service Quotas "
+    "for this account and region."
+)
+
+# region -> (errorType, errorCode, regionStatus, errorMessage, guidance)
+EXPECTED_ERRORS = {
+    # The 8 DRS error types of requirement 5.5.
+    "us-east-2": (
+        "AccessDeniedException",
+        "AccessDeniedException",
+        "IAM_PERMISSION_DENIED",
+        "IAM permissions denied: User is not authorized to perform drs:DescribeSourceServers",
+        None,
+    ),
+    "us-west-1": (
+        "UnrecognizedClientException",
+        "UnrecognizedClientException",
+        "ERROR",  # raised as a ClientError it never reaches REGION_NOT_ENABLED (legacy defect 7)
+        "UnrecognizedClientException: The security token included in the request is invalid.",
+        None,
+    ),
+    "us-west-2": (
+        "InvalidRequestException",
+        "InvalidRequestException",
+        "ERROR",
+        "InvalidRequestException: The request is not valid for this account",
+        None,
+    ),
+    "eu-west-1": (
+        "ThrottlingException",
+        "ThrottlingException",
+        "THROTTLED",
+        "API rate limit exceeded",
+        THROTTLING_GUIDANCE,
+    ),
+    "eu-west-2": (
+        "ServiceQuotaExceededException",
+        "ServiceQuotaExceededException",
+        "ERROR",
+        "ServiceQuotaExceededException: Quota for source servers exceeded",
+        QUOTA_GUIDANCE,
+    ),
+    "eu-west-3": (
+        "InternalServerException",
+        "InternalServerException",
+        "ERROR",
+        "InternalServerException: An internal error occurred",
+        None,
+    ),
+    "eu-central-1": (
+        "ClientError",
+        "ConflictException",
+        "ERROR",
+        "ConflictException: A conflicting operation is in progress",
+        None,
+    ),
+    "ap-southeast-3": ("Exception", "", "ENDPOINT_UNREACHABLE", "Cannot connect to DRS endpoint", None),
+    # The other rows of the legacy's classification.
+    "eu-north-1": (
+        "ClientError",
+        "UninitializedAccountException",
+        "NOT_INITIALIZED",
+        "DRS not initialized in region",
+        None,
+    ),
+    "ap-south-2": ("ClientError", "ValidationException", "NOT_INITIALIZED", "DRS not initialized in region", None),
+    "eu-south-1": ("ClientError", "OptInRequired", "REGION_NOT_OPTED_IN", "Region not enabled in account", None),
+    "eu-south-2": ("ClientError", "AccessDenied", "SCP_DENIED", "Blocked by Service Control Policy", None),
+    "ap-southeast-1": ("ClientError", "ValidationException", "SCP_DENIED", "Blocked by Service Control Policy", None),
+    "ap-east-1": ("ClientError", "TooManyRequestsException", "THROTTLED", "API rate limit exceeded", None),
+    "ap-south-1": ("ClientError", "ValidationException", "ERROR", "ValidationException: Bad token", None),
+    "ap-southeast-2": ("Exception", "", "ERROR", "'str' object has no attribute 'get'", None),
+}
+
+
+@pytest.fixture(scope="module")
+def drs_world() -> Iterator[SyncWorld]:
+    """The world of every region above, under account PROD (reached with its assumed role)."""
+    with open_sync_world(scenario(accounts={PROD: {"drs": DRS}}, faults=FAULTS)) as world:
+        yield world
+
+
+@pytest.fixture(scope="module")
+def prod_credentials(drs_world: SyncWorld) -> dict[str, str]:
+    """Credentials of PROD's orchestration role."""
+    return drs_world.credentials(PROD)
+
+
+@pytest.fixture(scope="module")
+def answers(drs_world: SyncWorld, prod_credentials: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Each region's answer to `query_drs_single_region`, queried once, with the number of requests it took."""
+    results = {}
+    for region in DRS:
+        served_before = drs_world.world.requests_served
+        result = drs_world.module.query_drs_single_region(region, PROD, prod_credentials)
+        results[region] = {"result": result, "requests": drs_world.world.requests_served - served_before}
+    return results
+
+
+def drs_listing(credentials: dict[str, str], region: str) -> list[dict[str, Any]]:
+    """Every source server of `region` as a plain DRS client signed with `credentials` lists them."""
+    drs = boto3.client(
+        "drs",
+        region_name=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    return [server for page in drs.get_paginator("describe_source_servers").paginate() for server in page["items"]]
+
+
+def client_error(code: str | None, message: str, operation: str = "DescribeSourceServers") -> ClientError:
+    """A botocore ClientError as a service answer makes it (no Code at all when `code` is None)."""
+    error: dict[str, str] = {"Message": message}
+    if code is not None:
+        error["Code"] = code
+    return ClientError({"Error": error}, operation)
+
+
+class TestSuccess:
+    """A healthy region."""
+
+    def test_answers_success_with_every_server_of_every_page(
+        self, answers: dict[str, dict[str, Any]], prod_credentials: dict[str, str]
+    ) -> None:
+        result = answers["us-east-1"]["result"]
+
+        assert set(result) == {"status", "servers"}
+        assert result["status"] == "success"
+        listed = drs_listing(prod_credentials, "us-east-1")
+        assert len(listed) == 5
+        assert [server["sourceServerID"] for server in result["servers"]] == [
+            server["sourceServerID"] for server in listed
+        ]
+        # Five servers at two per page: three DescribeSourceServers requests.
+        assert answers["us-east-1"]["requests"] == 3
+
+    def test_every_server_is_tagged_with_the_query_region_and_account(self, answers: dict[str, dict[str, Any]]) -> None:
+        servers = answers["us-east-1"]["result"]["servers"]
+
+        assert {(server["_queryRegion"], server["_queryAccount"]) for server in servers} == {("us-east-1", PROD)}
+
+    def test_the_server_documents_are_otherwise_the_drs_ones(
+        self, answers: dict[str, dict[str, Any]], prod_credentials: dict[str, str]
+    ) -> None:
+        servers = answers["us-east-1"]["result"]["servers"]
+        untagged = [{k: v for k, v in server.items() if not k.startswith("_query")} for server in servers]
+
+        assert untagged == drs_listing(prod_credentials, "us-east-1")
+
+    def test_without_credentials_the_lambdas_own_account_is_queried(self, drs_world: SyncWorld) -> None:
+        with recording() as recorder:
+            result = drs_world.module.query_drs_single_region("us-east-1", HUB, None)
+
+        # The hub has no DRS servers of its own; PROD's five are not visible with the hub's credentials.
+        assert result == {"status": "success", "servers": []}
+        listing = calls(recorder, "drs", "DescribeSourceServers")
+        assert [(call.identity, call.region) for call in listing] == [("hub", "us-east-1")]
+
+    def test_with_credentials_the_client_signs_as_the_target_account(
+        self, drs_world: SyncWorld, prod_credentials: dict[str, str]
+    ) -> None:
+        with recording() as recorder:
+            drs_world.module.query_drs_single_region("us-east-1", PROD, prod_credentials)
+
+        listing = calls(recorder, "drs", "DescribeSourceServers")
+        # Wire params: the first page has no token, the next ones carry the previous page's token.
+        assert listing[0].params == {}
+        assert [("nextToken" in call.params) for call in listing] == [False, True, True]
+        assert {call.region for call in listing} == {"us-east-1"}
+
+    def test_list_drs_source_servers_accepts_a_null_account(
+        self, drs_world: SyncWorld, prod_credentials: dict[str, str]
+    ) -> None:
+        drs = boto3.client(
+            "drs",
+            region_name="us-east-1",
+            aws_access_key_id=prod_credentials["AccessKeyId"],
+            aws_secret_access_key=prod_credentials["SecretAccessKey"],
+            aws_session_token=prod_credentials["SessionToken"],
+        )
+
+        servers = drs_world.module.list_drs_source_servers(drs, "us-east-1", None)
+
+        assert len(servers) == 5
+        assert all(server["_queryRegion"] == "us-east-1" and server["_queryAccount"] is None for server in servers)
+
+
+class TestErrors:
+    """Each failing region: the error dictionary, its type, the legacy's status and message, and guidance."""
+
+    @pytest.mark.parametrize("region", list(EXPECTED_ERRORS))
+    def test_error_answer(self, answers: dict[str, dict[str, Any]], region: str) -> None:
+        error_type, error_code, region_status, message, guidance = EXPECTED_ERRORS[region]
+
+        assert answers[region]["result"] == {
+            "status": "error",
+            "errorType": error_type,
+            "errorCode": error_code,
+            "regionStatus": region_status,
+            "errorMessage": message,
+            "guidance": guidance,
+            "servers": [],
+        }
+
+    def test_all_eight_drs_error_types_are_named(self, answers: dict[str, dict[str, Any]]) -> None:
+        error_types = {answer["result"].get("errorType") for answer in answers.values()}
+
+        assert {
+            "AccessDeniedException",
+            "UnrecognizedClientException",
+            "InvalidRequestException",
+            "ThrottlingException",
+            "ServiceQuotaExceededException",
+            "InternalServerException",
+            "ClientError",
+            "Exception",
+        } <= error_types
+
+    def test_throttling_guidance_advises_retrying(self, answers: dict[str, dict[str, Any]]) -> None:
+        assert "retry" in answers["eu-west-1"]["result"]["guidance"].lower()
+
+    def test_quota_guidance_advises_a_quota_increase(self, answers: dict[str, dict[str, Any]]) -> None:
+        assert "quota increase" in answers["eu-west-2"]["result"]["guidance"].lower()
+
+    def test_an_error_on_page_two_discards_page_one(self, answers: dict[str, dict[str, Any]]) -> None:
+        # Page 1 and the failing page 2 (retried once) were read, yet no server is returned.
+        assert answers["ap-south-1"]["result"]["servers"] == []
+        assert answers["ap-south-1"]["requests"] == 2
+
+    @pytest.mark.parametrize(
+        ("region", "requests"),
+        [("eu-west-1", 2), ("eu-west-3", 2), ("ap-southeast-3", 2), ("us-east-2", 1), ("eu-central-1", 1)],
+        ids=["throttling", "internal-error", "connection", "access-denied", "conflict"],
+    )
+    def test_retryable_failures_are_retried_once_only(
+        self, answers: dict[str, dict[str, Any]], region: str, requests: int
+    ) -> None:
+        # The short-timeout config allows one retry: a retryable failure costs exactly two requests.
+        assert answers[region]["requests"] == requests
+
+    def test_unusable_credentials_are_an_exception_answer(self, drs_world: SyncWorld) -> None:
+        with recording() as recorder:
+            result = drs_world.module.query_drs_single_region("us-east-1", PROD, {"AccessKeyId": "AKIA-only"})
+
+        assert result["status"] == "error"
+        assert (result["errorType"], result["regionStatus"], result["errorMessage"]) == (
+            "Exception",
+            "ERROR",
+            "'SecretAccessKey'",
+        )
+        assert recorder.interactions == []
+
+
+class TestClassifyDrsClientError:
+    """The legacy's table for a ClientError, first matching row wins."""
+
+    @pytest.mark.parametrize(
+        ("code", "message", "expected"),
+        [
+            ("UninitializedAccountException", "Account", ("NOT_INITIALIZED", "DRS not initialized in region")),
+            ("ValidationException", "Service is NOT INITIALIZED", ("NOT_INITIALIZED", "DRS not initialized in region")),
+            ("AccessDeniedException", "nope", ("IAM_PERMISSION_DENIED", "IAM permissions denied: nope")),
+            (
+                "Other",
+                "wraps AccessDeniedException",
+                ("IAM_PERMISSION_DENIED", "IAM permissions denied: wraps AccessDeniedException"),
+            ),
+            ("AccessDenied", "denied by a Service Control Policy", ("SCP_DENIED", "Blocked by Service Control Policy")),
+            ("ValidationException", "bad dscp value", ("SCP_DENIED", "Blocked by Service Control Policy")),
+            ("ThrottlingException", "Rate exceeded", ("THROTTLED", "API rate limit exceeded")),
+            ("TooManyRequestsException", "slow down", ("THROTTLED", "API rate limit exceeded")),
+            ("OptInRequired", "opt in", ("REGION_NOT_OPTED_IN", "Region not enabled in account")),
+            ("InternalServerException", "boom", ("ERROR", "InternalServerException: boom")),
+            ("ServiceQuotaExceededException", "quota", ("ERROR", "ServiceQuotaExceededException: quota")),
+        ],
+    )
+    def test_classification(self, drs_world: SyncWorld, code: str, message: str, expected: tuple[str, str]) -> None:
+        assert drs_world.module.classify_drs_client_error(client_error(code, message)) == expected
+
+    def test_uninitialized_wins_over_access_denied(self, drs_world: SyncWorld) -> None:
+        error = client_error("AccessDeniedException", "DRS is not initialized")
+
+        assert drs_world.module.classify_drs_client_error(error) == ("NOT_INITIALIZED", "DRS not initialized in region")
+
+    def test_without_a_code_the_error_text_is_the_message_cut_to_500(self, drs_world: SyncWorld) -> None:
+        error = client_error(None, "x" * 600)
+
+        status, message = drs_world.module.classify_drs_client_error(error)
+
+        assert status == "ERROR"
+        assert message == str(error)[:500]
+        assert len(message) == 500
+
+
+class TestClassifyDrsException:
+    """The legacy's table for failures that are not ClientErrors."""
+
+    @pytest.mark.parametrize(
+        ("error", "expected"),
+        [
+            (
+                Exception("UnrecognizedClientException: bad key"),
+                ("REGION_NOT_ENABLED", "Region not enabled in account"),
+            ),
+            (Exception("The Security Token is invalid"), ("REGION_NOT_ENABLED", "Region not enabled in account")),
+            (
+                EndpointConnectionError(endpoint_url="https://drs.us-east-1.amazonaws.com/"),
+                ("ENDPOINT_UNREACHABLE", "Cannot connect to DRS endpoint"),
+            ),
+            (Exception("EndpointConnectionError raised"), ("ENDPOINT_UNREACHABLE", "Cannot connect to DRS endpoint")),
+            (KeyError("items"), ("ERROR", "'items'")),
+        ],
+        ids=["unrecognized-client", "security-token", "endpoint", "endpoint-text", "other"],
+    )
+    def test_classification(self, drs_world: SyncWorld, error: Exception, expected: tuple[str, str]) -> None:
+        assert drs_world.module.classify_drs_exception(error) == expected
+
+    def test_other_messages_are_cut_to_500_characters(self, drs_world: SyncWorld) -> None:
+        assert drs_world.module.classify_drs_exception(RuntimeError("y" * 700)) == ("ERROR", "y" * 500)
+
+
+class TestDrsErrorResult:
+    """The error dictionary itself."""
+
+    @pytest.mark.parametrize(
+        ("error_type", "guidance"),
+        [
+            ("ThrottlingException", THROTTLING_GUIDANCE),
+            ("ServiceQuotaExceededException", QUOTA_GUIDANCE),
+            ("Exception", None),
+        ],
+    )
+    def test_shape_and_guidance(self, drs_world: SyncWorld, error_type: str, guidance: str | None) -> None:
+        result = drs_world.module.drs_error_result(error_type, "Code", "ERROR", "msg", "us-east-1", PROD)
+
+        assert result == {
+            "status": "error",
+            "errorType": error_type,
+            "errorCode": "Code",
+            "regionStatus": "ERROR",
+            "errorMessage": "msg",
+            "guidance": guidance,
+            "servers": [],
+        }
