@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.botocore_cache import share_botocore_loader
+from harness.divergences import RegistryError
 from harness.filters import SecretFound
 from harness.golden import GoldenError
 from harness.impls import IMPL_HELP, ImplError
+from harness.report import GateRow
 from harness.scheduling import Schedule
 from harness.world.scenario import ScenarioError, load_scenario
 
@@ -90,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _diff(args)
         if args.command == "gate":
             return _gate(args)
-    except (BadInput, ScenarioError, ImplError, GoldenError, SecretFound) as error:
+    except (BadInput, ScenarioError, ImplError, GoldenError, SecretFound, RegistryError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_BAD_INPUT
@@ -169,22 +171,26 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    """`replay`: one golden into one implementation; exit 0 equivalent, 1 divergent."""
+    """`replay`: one golden into one implementation; exit 0 equivalent (or approved), 1 divergent."""
+    from harness.gate import judge
     from harness.golden import read_golden
-    from harness.replay_session import check
-    from harness.report import GateRow, describe_comparison, gate_markdown
+    from harness.report import GateRow, describe_triage, gate_markdown
 
     _require_impl(args.impl)
     cassette = read_golden(Path(args.golden))
     schedule = _schedule(args.schedule) if args.schedule else None
-    comparison = check(cassette, args.impl, schedule)
-    print(describe_comparison(f"{args.golden} replayed into {args.impl}", comparison))
+    verdict = judge(cassette, args.impl, schedule)
+    print(describe_triage(f"{args.golden} replayed into {args.impl}", verdict))
     if args.report:
         row = GateRow(
-            Path(args.golden).name, cassette.header["scenario"]["name"], cassette.header["schedule"], comparison
+            Path(args.golden).name,
+            cassette.header["scenario"]["name"],
+            cassette.header["schedule"],
+            verdict.comparison,
+            triage=verdict,
         )
         Path(args.report).write_text(gate_markdown([row], args.impl), encoding="utf-8")
-    return EXIT_OK if comparison.equivalent else EXIT_DIVERGENT
+    return EXIT_OK if verdict.passed else EXIT_DIVERGENT
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -202,7 +208,7 @@ def _gate(args: argparse.Namespace) -> int:
     """`gate`: every golden into the implementation; a table, optionally Markdown; exit 1 on any divergence."""
     from harness.gate import golden_paths, run_gate, stderr_progress
     from harness.golden import GOLDEN_DIR
-    from harness.report import describe_comparison, gate_markdown, gate_table
+    from harness.report import gate_markdown, gate_table
 
     _require_impl(args.impl)
     directory = Path(args.golden_dir) if args.golden_dir else GOLDEN_DIR
@@ -218,12 +224,22 @@ def _gate(args: argparse.Namespace) -> int:
     for row in rows:
         if row.verdict != "equivalent":
             print()
-            print(row.error if row.error else describe_comparison(row.golden, row.comparison))  # type: ignore[arg-type]
+            print(row.describe())
     if args.report:
         Path(args.report).write_text(gate_markdown(rows, args.impl), encoding="utf-8")
-    failing = sum(1 for row in rows if row.verdict != "equivalent")
-    print(f"\ngate: {len(rows) - failing} of {len(rows)} goldens equivalent for impl {args.impl!r}")
-    return EXIT_OK if not failing else EXIT_DIVERGENT
+    print(f"\n{gate_summary(rows, args.impl)}")
+    return EXIT_OK if all(row.passed for row in rows) else EXIT_DIVERGENT
+
+
+def gate_summary(rows: Sequence[GateRow], impl: str) -> str:
+    """The gate's last line: how many goldens are equivalent, and how many pass with which approved divergences."""
+    equivalent = sum(1 for row in rows if row.verdict == "equivalent")
+    line = f"gate: {equivalent} of {len(rows)} goldens equivalent"
+    approved = [row for row in rows if row.approved]
+    if approved:
+        names = sorted({d.name for row in approved if row.triage is not None for d in row.triage.approved})
+        line += f", {len(approved)} with approved divergences ({', '.join(names)})"
+    return f"{line} for impl {impl!r}"
 
 
 def _require_impl(impl: str) -> None:

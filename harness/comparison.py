@@ -1,13 +1,17 @@
 """Equivalence, precisely: outputs equal; writes equal in content and order; reads an equal multiset.
 
 The result is immutable and says, in words a reviewer can act on, what differs: the first differing write with
-both sides, deepdiff paths, missing and extra reads, unrecorded calls.
+both sides, deepdiff paths, missing and extra reads, unrecorded calls. Each write and read difference also carries its
+`parts`: one fine-grained Difference per missing, extra or changed call, with both sides as structured data, so an
+approved divergence (harness/divergences.py) can decide precisely which of them are the expected change.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import cached_property
 from typing import Any
 
@@ -15,18 +19,36 @@ from harness.cassette import Cassette, Outputs
 from harness.matchers import EXACT, CallKey, Matching, call_key, describe_call, is_write, tables_of
 from harness.replayer import ObservedCall
 
+MISSING, EXTRA, CHANGED = "missing", "extra", "changed"
+
 
 @dataclass(frozen=True)
 class Difference:
-    """One way the candidate differs from the golden: a kind (output, write, read, unrecorded) and its story."""
+    """One way the candidate differs from the golden: a kind (output, write, read, unrecorded) and its story.
+
+    The structured fields serve matchers (approved divergences), not readers: `change` is missing, extra or changed;
+    `operation` and `table` name the call; `golden` and `candidate` are the two sides (a call as `call_view` data, or
+    the outputs as `Outputs.to_dict()` data; None for the side that has none). An aggregate difference (all the
+    writes, all the missing reads) lists its fine-grained `parts`; a fine-grained one has none.
+    """
 
     kind: str
     summary: str
     details: tuple[str, ...] = ()
+    change: str | None = None
+    operation: str | None = None
+    table: str | None = None
+    golden: Any = field(default=None, hash=False)
+    candidate: Any = field(default=None, hash=False)
+    parts: tuple[Difference, ...] = field(default=(), hash=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (for logs and JSON reports)."""
+        """Plain data (for logs and JSON reports): kind, summary and details; the structured sides stay out."""
         return {"kind": self.kind, "summary": self.summary, "details": list(self.details)}
+
+    def atoms(self) -> tuple[Difference, ...]:
+        """The fine-grained differences this one stands for: its parts, or itself when it has none."""
+        return self.parts or (self,)
 
 
 @dataclass(frozen=True)
@@ -53,6 +75,7 @@ class _Call:
     identity: str
     operation: str
     params: dict[str, Any]
+    index: int = 0
 
     @cached_property
     def cached_key(self) -> CallKey:
@@ -67,17 +90,49 @@ class _Call:
         """Short human label."""
         return describe_call(self.service, self.region, self.identity, self.operation)
 
+    def view(self, position: int | None = None) -> dict[str, Any]:
+        """The call as structured data for matchers (see `call_view`)."""
+        return call_view(self.service, self.region, self.identity, self.operation, self.params, self.index, position)
+
+
+def call_view(
+    service: str,
+    region: str,
+    identity: str,
+    operation: str,
+    params: dict[str, Any],
+    index: int,
+    position: int | None = None,
+) -> dict[str, Any]:
+    """A call as a matcher sees it: who, where, what (parameters as compared), and where it sits.
+
+    `index` is its place among the golden's interactions (golden side) or the candidate's observed calls (candidate
+    side); `position` its place among that side's writes (writes only).
+    """
+    view: dict[str, Any] = {
+        "service": service,
+        "region": region,
+        "identity": identity,
+        "operation": operation,
+        "params": params,
+        "index": index,
+    }
+    if position is not None:
+        view["position"] = position
+    return view
+
 
 def compare(
     golden: Cassette, observed: list[ObservedCall], outputs: Outputs, unrecorded: list[str], matching: Matching = EXACT
 ) -> Comparison:
     """Compare a candidate's calls and outputs with a golden's (parameters and outputs seen through `matching`)."""
     recorded = [
-        _Call(i.service, i.region, i.identity, i.operation, matching.params(i.params)) for i in golden.interactions
+        _Call(i.service, i.region, i.identity, i.operation, matching.params(i.params), index)
+        for index, i in enumerate(golden.interactions)
     ]
     made = [
-        _Call(call.service, call.region, call.identity, call.operation, matching.params(call.params))
-        for call in observed
+        _Call(call.service, call.region, call.identity, call.operation, matching.params(call.params), index)
+        for index, call in enumerate(observed)
     ]
     golden_outputs = Outputs.from_dict(matching.outputs(golden.outputs.to_dict()))
     outputs = Outputs.from_dict(matching.outputs(outputs.to_dict()))
@@ -111,7 +166,31 @@ def _compare_outputs(expected: Outputs, actual: Outputs) -> list[Difference]:
     """Return value or raised exception, exactly."""
     if expected.to_dict() == actual.to_dict():
         return []
-    return [Difference("output", "the outputs differ", tuple(deep_differences(expected.to_dict(), actual.to_dict())))]
+    details = (*deep_differences(expected.to_dict(), actual.to_dict()), *_body_differences(expected, actual))
+    return [
+        Difference(
+            "output", "the outputs differ", details, CHANGED, golden=expected.to_dict(), candidate=actual.to_dict()
+        )
+    ]
+
+
+def _body_differences(expected: Outputs, actual: Outputs) -> list[str]:
+    """The fields of two JSON response bodies that differ, one line each (a changed body is one long string)."""
+    bodies = [_json_body(outputs) for outputs in (expected, actual)]
+    if bodies[0] is None or bodies[1] is None or bodies[0] == bodies[1]:
+        return []
+    return [line.replace("root[", "body[", 1) for line in deep_differences(bodies[0], bodies[1])]
+
+
+def _json_body(outputs: Outputs) -> Any:
+    """The decoded JSON body of a returned API-Gateway-style response, or None."""
+    result = outputs.result
+    if outputs.exception is not None or not isinstance(result, dict) or not isinstance(result.get("body"), str):
+        return None
+    try:
+        return json.loads(result["body"])
+    except ValueError:
+        return None
 
 
 def _compare_writes(expected: list[_Call], actual: list[_Call]) -> list[Difference]:
@@ -141,7 +220,79 @@ def _compare_writes(expected: list[_Call], actual: list[_Call]) -> list[Differen
         right_keys = [c.key() for c in actual if table in tables_of(c.params)]
         if left_keys != right_keys:
             details.append(f"table {table}: writes differ ({len(left_keys)} in the golden, {len(right_keys)} now)")
-    return [Difference("write", summary, tuple(details))]
+    return [Difference("write", summary, tuple(details), parts=tuple(_write_parts(expected, actual)))]
+
+
+def _write_parts(expected: list[_Call], actual: list[_Call]) -> list[Difference]:
+    """One Difference per write the candidate lacks, adds or changes, from an alignment of the two write sequences.
+
+    The sequences are aligned on their match keys (difflib); inside a replaced stretch, writes are paired in turn:
+    a pair of the same operation on the same tables is one changed write, any other is a missing plus an extra one.
+    """
+    matcher = SequenceMatcher(None, [c.key() for c in expected], [c.key() for c in actual], autojunk=False)
+    parts: list[Difference] = []
+    for tag, golden_start, golden_end, candidate_start, candidate_end in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        golden_positions = list(range(golden_start, golden_end))
+        candidate_positions = list(range(candidate_start, candidate_end))
+        for offset in range(max(len(golden_positions), len(candidate_positions))):
+            left = golden_positions[offset] if offset < len(golden_positions) else None
+            right = candidate_positions[offset] if offset < len(candidate_positions) else None
+            if left is not None and right is not None and _same_target(expected[left], actual[right]):
+                parts.append(_changed_write(expected[left], left, actual[right], right))
+                continue
+            if left is not None:
+                parts.append(_single_write(MISSING, expected[left], left))
+            if right is not None:
+                parts.append(_single_write(EXTRA, actual[right], right))
+    return parts
+
+
+def _same_target(left: _Call, right: _Call) -> bool:
+    """Whether two writes are the same operation on the same tables by the same caller (one changed write)."""
+    return (left.service, left.region, left.identity, left.operation, tables_of(left.params)) == (
+        right.service,
+        right.region,
+        right.identity,
+        right.operation,
+        tables_of(right.params),
+    )
+
+
+def _single_write(change: str, call: _Call, position: int) -> Difference:
+    """A write only one side made: missing from the candidate, or extra in it."""
+    side = "golden" if change == MISSING else "candidate"
+    summary = f"{change} write #{position + 1} ({side}): {call.label()} {_brief(call.params)}"
+    return Difference(
+        "write",
+        summary,
+        change=change,
+        operation=call.operation,
+        table=_first_table(call.params),
+        golden=call.view(position) if change == MISSING else None,
+        candidate=call.view(position) if change == EXTRA else None,
+    )
+
+
+def _changed_write(left: _Call, left_position: int, right: _Call, right_position: int) -> Difference:
+    """A write both sides made at aligned places, with different parameters."""
+    return Difference(
+        "write",
+        f"changed write #{left_position + 1} (golden) / #{right_position + 1} (candidate): {left.label()}",
+        tuple(deep_differences(left.params, right.params)),
+        CHANGED,
+        left.operation,
+        _first_table(left.params),
+        golden=left.view(left_position),
+        candidate=right.view(right_position),
+    )
+
+
+def _first_table(params: dict[str, Any]) -> str | None:
+    """The (first) DynamoDB table a call names, if any."""
+    tables = tables_of(params)
+    return tables[0] if tables else None
 
 
 def _compare_reads(expected: list[_Call], actual: list[_Call], allowance: tuple[str, ...]) -> list[Difference]:
@@ -159,6 +310,8 @@ def _compare_reads(expected: list[_Call], actual: list[_Call], allowance: tuple[
                 tuple(
                     f"missing {count}x {labels[key]} {_brief_json(key[4])}" for key, count in list(missing.items())[:10]
                 ),
+                change=MISSING,
+                parts=tuple(_read_parts(MISSING, expected, missing)),
             )
         )
     if extra:
@@ -167,9 +320,34 @@ def _compare_reads(expected: list[_Call], actual: list[_Call], allowance: tuple[
                 "read",
                 f"{sum(extra.values())} reads were made that the golden does not hold",
                 tuple(f"extra {count}x {labels[key]} {_brief_json(key[4])}" for key, count in list(extra.items())[:10]),
+                change=EXTRA,
+                parts=tuple(_read_parts(EXTRA, actual, extra)),
             )
         )
     return differences
+
+
+def _read_parts(change: str, calls: list[_Call], surplus: Counter[CallKey]) -> list[Difference]:
+    """One Difference per surplus read: the last `count` calls of each surplus key (FIFO replay consumes the first)."""
+    by_key: dict[CallKey, list[_Call]] = {}
+    for call in calls:
+        if call.key() in surplus:
+            by_key.setdefault(call.key(), []).append(call)
+    parts: list[Difference] = []
+    for key, count in surplus.items():
+        for call in by_key[key][-count:]:
+            parts.append(
+                Difference(
+                    "read",
+                    f"{change} read: {call.label()} {_brief(call.params)}",
+                    change=change,
+                    operation=call.operation,
+                    table=_first_table(call.params),
+                    golden=call.view() if change == MISSING else None,
+                    candidate=call.view() if change == EXTRA else None,
+                )
+            )
+    return parts
 
 
 def deep_differences(expected: Any, actual: Any, limit: int = 12) -> list[str]:

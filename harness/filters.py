@@ -28,13 +28,25 @@ def scrub_credentials(credentials: dict[str, Any], number: int) -> dict[str, Any
     return scrubbed
 
 
+# DynamoDB wire-form type tags of string values (`{"S": "..."}`): a secret-named attribute holds its value there.
+_DYNAMODB_STRINGS = frozenset({"S", "SS"})
+
+
 def find_secrets(data: Any, path: str = "$") -> Iterator[str]:
-    """Paths of values that look like credentials (by field name or by shape) and are not placeholders."""
+    """Paths of values that look like credentials (by field name or by shape) and are not placeholders.
+
+    A field is secret-named by its own key, by its DynamoDB attribute name (`{"secretAccessKey": {"S": "..."}}`),
+    or, in a tag (`{"Key": "aws_secret_access_key", "Value": "..."}`), by the tag's key. Data values that merely
+    look like credentials are refused, not scrubbed: a golden must not hold them at all, and a reviewer decides.
+    """
     if isinstance(data, dict):
+        tag_value = _secret_tag_value(data)
         for key, value in data.items():
             child = f"{path}.{key}"
-            if isinstance(value, str) and _SECRET_KEY_NAMES.search(str(key)) and not _is_placeholder(value):
+            if key == "Value" and tag_value:
                 yield child
+            elif _SECRET_KEY_NAMES.search(str(key)) and _holds_secret(value):
+                yield f"{child}.{next(iter(value))}" if isinstance(value, dict) else child
             else:
                 yield from find_secrets(value, child)
     elif isinstance(data, list):
@@ -42,6 +54,26 @@ def find_secrets(data: Any, path: str = "$") -> Iterator[str]:
             yield from find_secrets(value, f"{path}[{index}]")
     elif isinstance(data, str) and any(pattern.search(data) for pattern in _SECRET_VALUES):
         yield path
+
+
+def _holds_secret(value: Any) -> bool:
+    """A secret-named field's value that is not a placeholder: a string, or a DynamoDB string attribute."""
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _DYNAMODB_STRINGS:
+        value = next(iter(value.values()))
+    if isinstance(value, list):
+        return any(isinstance(item, str) and not _is_placeholder(item) for item in value)
+    return isinstance(value, str) and not _is_placeholder(value)
+
+
+def _secret_tag_value(data: dict[str, Any]) -> bool:
+    """Whether `data` is a tag (`Key`/`Value`) whose key is secret-named and whose value is not a placeholder."""
+    key, value = data.get("Key"), data.get("Value")
+    return (
+        isinstance(key, str)
+        and bool(_SECRET_KEY_NAMES.search(key))
+        and isinstance(value, str)
+        and not (_is_placeholder(value))
+    )
 
 
 def refuse_secrets(data: Any, what: str) -> None:

@@ -1,15 +1,31 @@
-"""The gate: every golden replayed into an implementation; one divergence fails it."""
+"""The gate: every golden replayed into an implementation; one difference no approved divergence covers fails it.
+
+`judge` is where replay meets the approved-divergence registry (harness/divergences.py): the gate and `replay` both
+go through it, so the registry is looked up in one place.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from harness.cassette import Cassette
+from harness.comparison import compare
+from harness.divergences import (
+    ApprovedDivergence,
+    DivergenceContext,
+    Triage,
+    answered_cassette,
+    applicable,
+    approved_divergences,
+    triage,
+)
 from harness.golden import GOLDEN_DIR, GoldenError, read_golden
-from harness.replay_session import check
+from harness.replay_session import replay
 from harness.report import GateRow
+from harness.scheduling import Schedule
 
 Progress = Callable[[int, int, str], None]
 
@@ -19,7 +35,31 @@ def golden_paths(directory: Path = GOLDEN_DIR) -> list[Path]:
     return sorted([*directory.glob("*.json"), *directory.glob("*.json.gz")])
 
 
-def run_gate(impl: str, paths: list[Path], progress: Progress | None = None) -> list[GateRow]:
+def judge(
+    cassette: Cassette,
+    impl: str,
+    schedule: Schedule | None = None,
+    registry: Sequence[ApprovedDivergence] | None = None,
+) -> Triage:
+    """Replay `impl` against a golden and triage the differences against the approved divergences.
+
+    The divergences in force for this golden may declare answers for the new calls their fix makes: the candidate is
+    answered from the golden plus those answers, and compared with the golden alone. `registry` defaults to the
+    production one (`approved_divergences()`).
+    """
+    divergences = applicable(approved_divergences() if registry is None else registry, cassette.header)
+    run = replay(answered_cassette(cassette, divergences), impl, schedule)
+    comparison = compare(cassette, run.observed, run.outputs, run.unrecorded)
+    context = DivergenceContext(cassette, tuple(run.observed), run.outputs)
+    return triage(comparison, divergences, context)
+
+
+def run_gate(
+    impl: str,
+    paths: list[Path],
+    progress: Progress | None = None,
+    registry: Sequence[ApprovedDivergence] | None = None,
+) -> list[GateRow]:
     """Replay `impl` against each golden; an unreadable golden is an ERROR row, not a crash."""
     rows: list[GateRow] = []
     for number, path in enumerate(paths, start=1):
@@ -30,8 +70,16 @@ def run_gate(impl: str, paths: list[Path], progress: Progress | None = None) -> 
         except GoldenError as error:
             rows.append(GateRow(path.name, "?", "?", None, str(error)))
             continue
-        comparison = check(cassette, impl)
-        rows.append(GateRow(path.name, cassette.header["scenario"]["name"], cassette.header["schedule"], comparison))
+        verdict = judge(cassette, impl, registry=registry)
+        rows.append(
+            GateRow(
+                path.name,
+                cassette.header["scenario"]["name"],
+                cassette.header["schedule"],
+                verdict.comparison,
+                triage=verdict,
+            )
+        )
     return rows
 
 
