@@ -1,1 +1,5 @@
-"""Modules shared by the Lambda handlers: region list, active-region filter, cross-account helpers, responses."""
+"""Modules shared by the Lambda handlers. Importing the package keeps credentials out of SDK debug logs."""
+
+from shared import log_redaction
+
+log_redaction.install()

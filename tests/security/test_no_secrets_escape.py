@@ -262,16 +262,9 @@ def test_the_lambdas_and_the_harness_logs_never_hold_issued_credentials(
     assert leaking_records(caplog, witness.secrets(), lambda name: not is_sdk_logger(name)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "botocore at DEBUG logs STS response bodies (botocore.parsers), canonical requests (botocore.auth) and signed "
-        "headers (botocore.endpoint), so the SecretAccessKey and SessionToken of every AssumeRole reach the logs. "
-        "The fix belongs in lambda/ (a redacting logging filter on the botocore loggers); remove this xfail with it."
-    ),
-)
 @pytest.mark.parametrize("impl", IMPLS)
 def test_botocore_debug_logs_never_hold_issued_credentials(impl: str, caplog: pytest.LogCaptureFixture) -> None:
+    """botocore logs STS bodies, canonical requests and signed headers at DEBUG: shared.log_redaction rewrites them."""
     witness = run_logging_everything(impl, caplog)
 
     assert leaking_records(caplog, witness.secrets(), is_sdk_logger) == []
