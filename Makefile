@@ -4,11 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 SCENARIO ?= scenarios/demo-two-accounts.yaml
 IMPL ?= refactored
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv test lint format coverage world sync gate goldens bench-harness clean
+.PHONY: help venv test lint format coverage world sync gate goldens bench bench-harness package clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -21,6 +22,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP) ## Create .venv and install the project with its dev extra
 
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
+
 test: $(STAMP) ## Run the whole suite (parallel)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider
 
@@ -30,14 +35,15 @@ coverage: $(STAMP) ## Line and branch coverage of the refactored sync by its uni
 		--cov=lambda/query-handler --cov-branch --cov-report=
 	$(PY) -m coverage report --include="lambda/query-handler/inventory_sync.py" --show-missing --fail-under=90
 
-lint: $(STAMP) ## ruff and mypy
-	$(VENV)/bin/ruff check harness lambda tests
-	$(VENV)/bin/ruff format --check harness lambda tests
-	$(VENV)/bin/mypy harness lambda/shared lambda/query-handler
+lint: $(STAMP) ## ruff, mypy and cfn-lint (template.yaml)
+	$(VENV)/bin/ruff check harness lambda tests deploy
+	$(VENV)/bin/ruff format --check harness lambda tests deploy
+	$(VENV)/bin/mypy harness lambda/shared lambda/query-handler deploy
+	$(VENV)/bin/cfn-lint template.yaml
 
 format: $(STAMP) ## Apply ruff's formatter and autofixes
-	$(VENV)/bin/ruff format harness lambda tests
-	$(VENV)/bin/ruff check --fix harness lambda tests
+	$(VENV)/bin/ruff format harness lambda tests deploy
+	$(VENV)/bin/ruff check --fix harness lambda tests deploy
 
 gate: $(STAMP) ## Replay every golden into IMPL (default refactored) and print the verdicts
 	$(PY) -m harness gate --impl $(IMPL) --report gate-report.md
@@ -48,11 +54,17 @@ goldens: $(STAMP) ## Record missing or stale goldens from the legacy (scenario o
 sync: $(STAMP) ## Run the Lambda handler over HTTP against SCENARIO served as a local AWS
 	$(PY) -m harness sync --scenario $(SCENARIO)
 
+bench: $(BENCH_STAMP) ## Legacy vs refactored over 9,000 servers replayed with AWS latency, memory at 50,000 (bench/results.json, bench/timeline.png; not a test)
+	$(PY) -m harness.bench
+
 bench-harness: $(STAMP) ## Legacy on the local AWS vs replayed from its golden (2,000 servers); prints the ratio
 	$(PY) -m harness.bench_harness
 
 world: $(STAMP) ## Serve SCENARIO as a local AWS on 127.0.0.1 until Ctrl-C
 	$(PY) -m harness world serve --scenario $(SCENARIO)
 
-clean: ## Remove the venv and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+package: $(STAMP) ## Build the Lambda deployment package dist/query-handler.zip (reproducible; see deploy/build_lambda.py)
+	$(PY) deploy/build_lambda.py
+
+clean: ## Remove the venv, caches and the built package
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build/query-handler

@@ -6,6 +6,7 @@ Nothing here needs the local AWS (moto), so the Lambda's shadow mode can replay 
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from harness.impls import resolve_impl
 from harness.interception import intercept
 from harness.lambda_env import cold_start
 from harness.matchers import EXACT, Matching
-from harness.replayer import ObservedCall, Replayer
+from harness.replayer import CallHook, ObservedCall, Replayer
 from harness.scheduling import Schedule, controlled_scheduling
 
 # Replay needs credentials and a region for botocore to build clients, and must never look anywhere for more.
@@ -32,12 +33,23 @@ REPLAY_ENVIRONMENT: dict[str, str | None] = {
 
 @dataclass
 class ReplayRun:
-    """What a candidate did when replayed: its outputs, every call, the unrecorded ones, recordings left over."""
+    """What a candidate did when replayed: its outputs, every call, the unrecorded ones, recordings left over.
+
+    `started` and `finished` (perf_counter seconds) bracket the call of the implementation itself: cold start,
+    import and golden indexing are outside them.
+    """
 
     outputs: Outputs
     observed: list[ObservedCall]
     unrecorded: list[str]
     unused: list[int]
+    started: float = 0.0
+    finished: float = 0.0
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds the implementation ran for."""
+        return self.finished - self.started
 
 
 def replay(
@@ -49,15 +61,16 @@ def replay(
     latency_ms: Callable[[str, str], float] | None = None,
     matching: Matching = EXACT,
     freeze_clock: bool = True,
+    on_call: CallHook | None = None,
 ) -> ReplayRun:
     """Run `impl` with every AWS call answered from `cassette`: no network, no world.
 
     The clock stops at the recording's instant unless `freeze_clock` is False (shadow mode, whose comparison
-    masks wall-clock fields instead).
+    masks wall-clock fields instead). `on_call` hears of every call with its start and finish times (benchmarks).
     """
     environment = {**cassette.header["environment"], **REPLAY_ENVIRONMENT}
     schedule = schedule or Schedule.parse(cassette.header["schedule"])
-    replayer = Replayer(cassette, latency_ms, matching)
+    replayer = Replayer(cassette, latency_ms, matching, on_call)
     clock = _clock(cassette.header["clock"]) if freeze_clock else _no_clock()
     # A large golden is millions of long-lived objects: frozen, the garbage collector stops re-scanning them on
     # every collection the code under test triggers (that scanning was half of a 2,000-server replay).
@@ -66,10 +79,12 @@ def replay(
         with cold_start(environment), clock, controlled_scheduling(schedule, threaded=threaded):
             function = resolve_impl(impl)
             with intercept(replayer):
+                started = time.perf_counter()
                 outputs = capture_outputs(function)
+                finished = time.perf_counter()
     finally:
         gc.unfreeze()
-    return ReplayRun(outputs, replayer.observed, replayer.unrecorded, replayer.unused())
+    return ReplayRun(outputs, replayer.observed, replayer.unrecorded, replayer.unused(), started, finished)
 
 
 def check(

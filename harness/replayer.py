@@ -41,6 +41,11 @@ class ObservedCall:
         return call_key(self.service, self.region, self.identity, self.operation, self.params)
 
 
+# Called once per replayed call, answered or failed: the call, and when it started and finished (perf_counter
+# seconds, the latency sleep included). Benchmarks draw their timelines from it.
+CallHook = Callable[[ObservedCall, float, float], None]
+
+
 class UnrecordedCallError(Exception):
     """The code under test made a call the golden does not hold (raised into the code, and reported)."""
 
@@ -59,12 +64,20 @@ class Replayer:
     """An interceptor answering every client call from a cassette."""
 
     def __init__(
-        self, cassette: Cassette, latency_ms: Callable[[str, str], float] | None = None, matching: Matching = EXACT
+        self,
+        cassette: Cassette,
+        latency_ms: Callable[[str, str], float] | None = None,
+        matching: Matching = EXACT,
+        on_call: CallHook | None = None,
     ) -> None:
-        """Index the cassette's interactions by match key; `latency_ms` makes each answer take that long."""
+        """Index the cassette's interactions by match key; `latency_ms` makes each answer take that long.
+
+        `on_call`, if given, hears of every call with its start and finish times (from the thread that made it).
+        """
         self.cassette = cassette
         self.latency_ms = latency_ms
         self.matching = matching
+        self.on_call = on_call
         self.observed: list[ObservedCall] = []
         self.unrecorded: list[str] = []
         self._queues: dict[CallKey, deque[int]] = {}
@@ -83,6 +96,7 @@ class Replayer:
 
     def make_api_call(self, client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
         """Build the parameters as botocore would, then answer from the cassette or fail loudly."""
+        started = time.perf_counter()
         operation_model = client._service_model.operation_model(operation_name)
         context = _request_context(client, operation_model)
         params = client._emit_api_params(api_params=api_params, operation_model=operation_model, context=context)
@@ -97,17 +111,24 @@ class Replayer:
         with self._lock:
             queue = self._queues.get(key)
             index = queue.popleft() if queue else None
-            self.observed.append(ObservedCall(service, region, identity, operation_name, wire, index))
-        if self.latency_ms is not None:
-            delay = self.latency_ms(service, operation_name)
-            if delay:
-                time.sleep(delay / 1000.0)
-        if index is None:
-            message = self._explain_unrecorded(client, operation_model, service, region, identity, operation_name, wire)
-            with self._lock:
-                self.unrecorded.append(message)
-            raise UnrecordedCallError(message)
-        return self._answer(client, operation_model, operation_name, context, self.cassette.interactions[index])
+            call = ObservedCall(service, region, identity, operation_name, wire, index)
+            self.observed.append(call)
+        try:
+            if self.latency_ms is not None:
+                delay = self.latency_ms(service, operation_name)
+                if delay:
+                    time.sleep(delay / 1000.0)
+            if index is None:
+                message = self._explain_unrecorded(
+                    client, operation_model, service, region, identity, operation_name, wire
+                )
+                with self._lock:
+                    self.unrecorded.append(message)
+                raise UnrecordedCallError(message)
+            return self._answer(client, operation_model, operation_name, context, self.cassette.interactions[index])
+        finally:
+            if self.on_call is not None:
+                self.on_call(call, started, time.perf_counter())
 
     def identity_of(self, client: BaseClient) -> str:
         """`hub`, or the account whose (placeholder) credentials a replayed AssumeRole handed out."""

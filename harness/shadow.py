@@ -26,6 +26,7 @@ from harness.replay_session import check
 from harness.scheduling import Schedule, observed_scheduling
 
 logger = logging.getLogger(__name__)
+logger.setLevel(logging.INFO)  # the verdict is an INFO line; the Lambda runtime leaves the root logger at WARNING
 
 SHADOW_EVENT = "inventory_sync_shadow"
 METRIC_NAMESPACE = "DRSOrchestration/InventorySync"

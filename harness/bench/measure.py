@@ -1,0 +1,245 @@
+"""One implementation replayed from a fleet recording, in a process of its own so memory peaks never mix.
+
+`measure_in_subprocess` starts `python -m harness.bench.measure` and reads back a `Measurement`:
+
+- a **timed** replay on real threads (`threaded=True`), every call sleeping as the scenario's latency profile says,
+  so concurrent calls overlap as they would against AWS: the run's seconds, every call's span (for the timeline),
+  a digest of every write (to compare write sequences across processes) and of the outputs;
+- **peak RSS** (`VmHWM`) of the process after the timed replay: the whole process, so it includes the recording
+  held in memory (which dominates it at fleet sizes: `rss_at_start_mb` is what was resident with the recording
+  loaded, before the replay started) and the parameters of every call the replayer keeps for the comparison;
+- optionally a **traced** replay, same settings, with `tracemalloc` on: the peak of what was allocated while the
+  implementation ran, above what was live when it started, i.e. the sync's own memory. The recording and the
+  replayer's index of it are excluded (loaded or built before), and each call's parameters are dropped from the
+  replayer's list once the call is answered, as botocore drops a request it has sent. Added to `rss_baseline_mb`
+  (the process before the recording was loaded: interpreter, botocore, harness) it estimates the resident memory
+  the sync would need on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.cassette import Cassette
+from harness.golden import read_golden
+from harness.impls import resolve_impl
+from harness.lambda_env import REPO_ROOT
+from harness.matchers import canonical_params, is_write
+from harness.replay_session import replay
+from harness.replayer import ObservedCall
+from harness.world.scenario import load_scenario
+
+# The traced replay runs this wrapper as its implementation, so tracing starts when the implementation does.
+TRACED_ENTRY = "harness.bench.measure:traced_entry"
+
+
+@dataclass(frozen=True)
+class CallSpan:
+    """One AWS call of a replay: what it was and when it ran, in seconds from the implementation's start."""
+
+    service: str
+    operation: str
+    region: str
+    identity: str
+    write: bool
+    start: float
+    end: float
+
+
+@dataclass
+class Measurement:
+    """What one implementation did over one recording, measured in its own process."""
+
+    impl: str
+    elapsed_s: float
+    calls: int
+    writes: int
+    write_digests: list[str]
+    outputs_digest: str
+    unrecorded: int
+    unused: int
+    rss_baseline_mb: float
+    rss_at_start_mb: float
+    peak_rss_mb: float
+    traced_peak_mb: float | None = None
+    spans: list[CallSpan] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Measurement:
+        """Rebuild a Measurement from its JSON form."""
+        spans = [CallSpan(**span) for span in data.get("spans", [])]
+        return cls(**{**data, "spans": spans})
+
+
+def write_digest(call: ObservedCall) -> str:
+    """A short digest of one write: service, region, identity, operation and canonical parameters."""
+    text = "\x1f".join((call.service, call.region, call.identity, call.operation, canonical_params(call.params)))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def first_difference(left: list[str], right: list[str]) -> int | None:
+    """The first position where two write sequences differ (a length difference counts), or None."""
+    for position, (one, other) in enumerate(zip(left, right, strict=False)):
+        if one != other:
+            return position
+    return None if len(left) == len(right) else min(len(left), len(right))
+
+
+def measure(
+    golden: Path, impl: str, latency_ms: Callable[[str, str], float] | None, *, traced: bool = False
+) -> Measurement:
+    """Replay `impl` from `golden` on real threads with `latency_ms` per call; measure time, calls and memory."""
+    rss_baseline_mb = _rss_mb("VmRSS")  # the interpreter with the harness and botocore imported
+    cassette = read_golden(golden)
+    rss_at_start_mb = _rss_mb("VmRSS")
+    spans: list[CallSpan] = []
+    lock = threading.Lock()
+    raw: list[tuple[ObservedCall, float, float]] = []
+
+    def on_call(call: ObservedCall, started: float, finished: float) -> None:
+        """Keep the call and its times (converted once the run's start is known)."""
+        with lock:
+            raw.append((call, started, finished))
+
+    run = replay(cassette, impl, threaded=True, latency_ms=latency_ms, on_call=on_call)
+    for call, started, finished in sorted(raw, key=lambda entry: entry[1]):
+        spans.append(
+            CallSpan(
+                call.service,
+                call.operation,
+                call.region,
+                call.identity,
+                is_write(call.operation),
+                round(started - run.started, 6),
+                round(finished - run.started, 6),
+            )
+        )
+    digests = [write_digest(call) for call in run.observed if is_write(call.operation)]
+    outputs = canonical_params(run.outputs.to_dict())
+    result = Measurement(
+        impl=impl,
+        elapsed_s=run.elapsed_s,
+        calls=len(run.observed),
+        writes=len(digests),
+        write_digests=digests,
+        outputs_digest=hashlib.sha256(outputs.encode("utf-8")).hexdigest(),
+        unrecorded=len(run.unrecorded),
+        unused=len(run.unused),
+        rss_baseline_mb=rss_baseline_mb,
+        rss_at_start_mb=rss_at_start_mb,
+        peak_rss_mb=_rss_mb("VmHWM"),
+        spans=spans,
+    )
+    del run
+    raw.clear()
+    if traced:
+        result.traced_peak_mb = traced_peak_mb(cassette, impl, latency_ms)
+    return result
+
+
+class _Tracing:
+    """What the traced wrapper needs to know and tells back (one traced replay per process at a time)."""
+
+    impl: str = "legacy"
+    peak_bytes: int = 0
+
+
+def traced_entry() -> Any:
+    """The implementation under `tracemalloc`: its peak allocation above what was live when it started."""
+    function = resolve_impl(_Tracing.impl)
+    baseline, _ = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    try:
+        return function()
+    finally:
+        _, peak = tracemalloc.get_traced_memory()
+        _Tracing.peak_bytes = peak - baseline
+
+
+def traced_peak_mb(cassette: Cassette, impl: str, latency_ms: Callable[[str, str], float] | None) -> float:
+    """Replay `impl` again with tracemalloc on (the cassette, loaded before, is not traced); its peak in MB."""
+    _Tracing.impl = impl
+
+    def forget_params(call: ObservedCall, _started: float, _finished: float) -> None:
+        """Drop an answered call's parameters: a real run does not keep them, only this harness does."""
+        call.params = {}
+
+    tracemalloc.start()
+    try:
+        replay(cassette, TRACED_ENTRY, threaded=True, latency_ms=latency_ms, on_call=forget_params)
+    finally:
+        tracemalloc.stop()
+    return _Tracing.peak_bytes / 1e6
+
+
+def _rss_mb(field_name: str) -> float:
+    """This process's VmRSS or VmHWM (peak) in MB, from /proc (ru_maxrss where there is no /proc)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1]) * 1024 / 1e6
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+
+
+def measure_in_subprocess(
+    golden: Path, impl: str, scenario: Path, *, latency: bool = True, traced: bool = False
+) -> Measurement:
+    """Run `measure` in a fresh Python process (the scenario file supplies the latency profile)."""
+    with tempfile.TemporaryDirectory(prefix="bench-measure-") as directory:
+        out = Path(directory) / "measurement.json"
+        command = [
+            sys.executable,
+            "-m",
+            "harness.bench.measure",
+            "--golden",
+            str(golden),
+            "--impl",
+            impl,
+            "--scenario",
+            str(scenario),
+            "--out",
+            str(out),
+        ]
+        command += [] if latency else ["--no-latency"]
+        command += ["--traced"] if traced else []
+        completed = subprocess.run(command, cwd=REPO_ROOT, check=False)
+        if completed.returncode != 0:
+            raise RuntimeError(f"measuring {impl} on {golden.name} failed (exit {completed.returncode})")
+        return Measurement.from_dict(json.loads(out.read_text(encoding="utf-8")))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m harness.bench.measure`: measure one implementation and write the Measurement as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--golden", type=Path, required=True)
+    parser.add_argument("--impl", required=True)
+    parser.add_argument("--scenario", type=Path, required=True, help="scenario file with the latency profile")
+    parser.add_argument("--no-latency", action="store_true", help="replay with no latency at all")
+    parser.add_argument("--traced", action="store_true", help="also replay under tracemalloc for the traced peak")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    latency = None if args.no_latency else load_scenario(args.scenario).latency_for
+    result = measure(args.golden, args.impl, latency, traced=args.traced)
+    args.out.write_text(json.dumps(asdict(result)), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    # Run the imported module's main, not this `__main__` copy's: the traced wrapper is resolved by module name.
+    from harness.bench.measure import main as module_main
+
+    raise SystemExit(module_main())
