@@ -4,26 +4,45 @@ Every AWS call (service, region, identity, operation, parameters), every write a
 identical to `inventory_sync_legacy.handle_sync_source_server_inventory_legacy`, under any completion order of the
 region queries, known defects included (LEGACY_CONTRACT.md). Where a requirement's wording and identical behaviour
 disagree, the behaviour is kept by placing the legacy's logic in the caller, and the function's docstring says so.
+
+The sync is a pipeline (`sync_accounts`). Reads depend on no write of the run, so they run ahead: the identity,
+AssumeRole and DRS queries of the next accounts start while earlier accounts are still being written (at most
+`INVENTORY_SYNC_ACCOUNT_WINDOW` accounts held at once), and each account's EC2 origin groups are described
+concurrently. The calling thread consumes the accounts in order, one `as_completed` per account over its regions, as
+the legacy. Every write goes to a single writer thread in exactly the legacy's order (region statuses, then inventory,
+account after account); inventory rows are built and serialised beforehand on another thread, so the writer only
+makes the calls. The stale cleanup reads after the last write. When pools run tasks at submission (the harness's
+inline executor) and the window is 1, the run makes every call in the legacy's exact order; with a larger window,
+the reads of up to window-1 later accounts come earlier. Bounds are read from INVENTORY_SYNC_* environment variables
+(`PipelineSettings`), and each run logs one structured line saying where its time went (`StageClock`).
 """
 
+import gc
+import json
 import logging
 import os
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import boto3
+from boto3.dynamodb.table import BatchWriter
+from boto3.dynamodb.types import TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from shared.active_region_filter import get_active_regions, invalidate_region_cache, update_region_status
 from shared.cross_account import (
+    assume_role_credentials,
     create_drs_client,
     create_ec2_client,
-    get_cross_account_session,
+    default_client,
     get_current_account_id,
-    session_credentials,
 )
 from shared.drs_regions import DRS_REGIONS
 from shared.dynamodb_tables import (
@@ -46,6 +65,36 @@ DEFAULT_EC2_ROLE_ARN = "arn:aws:iam::{account_id}:role/DRSOrchestrationRole"
 DEFAULT_EC2_EXTERNAL_ID = "drs-orchestration-cross-account"
 DRS_MAX_WORKERS = 28
 EC2_CHUNK_SIZE = 100
+
+# Pipeline bounds (PipelineSettings): environment variable names and defaults.
+ACCOUNT_WINDOW_ENV = "INVENTORY_SYNC_ACCOUNT_WINDOW"
+DRS_WORKERS_ENV = "INVENTORY_SYNC_DRS_WORKERS"
+EC2_WORKERS_ENV = "INVENTORY_SYNC_EC2_WORKERS"
+EC2_RETRY_WORKERS_ENV = "INVENTORY_SYNC_EC2_RETRY_WORKERS"
+GC_GEN0_THRESHOLD_ENV = "INVENTORY_SYNC_GC_GEN0_THRESHOLD"
+# Accounts held at once, from the start of their reads to the end of their writes (1: no read-ahead at all).
+DEFAULT_ACCOUNT_WINDOW = 3
+# DRS region queries in flight: the legacy's own per-account pool size (one paginator per region and account).
+DEFAULT_DRS_WORKERS = DRS_MAX_WORKERS
+# EC2 origin groups described at once (each is its own account and region, so its own EC2 request-rate bucket).
+DEFAULT_EC2_WORKERS = 10
+# Single-id DescribeInstances retries of failed chunks in flight at once: a chunk's 100 retries then stay within
+# one account and region's burst of non-mutating EC2 requests.
+DEFAULT_EC2_RETRY_WORKERS = 10
+# The run allocates heavily (parsed pages, rows): with CPython's default first-generation threshold (700) almost
+# every object is promoted and full collections, which stop every thread, recur all along the run. 0 keeps it.
+DEFAULT_GC_GEN0_THRESHOLD = 10_000
+TIMING_STAGES = ("accounts", "drs", "ec2", "prepare", "writes", "cleanup")
+
+# DynamoDB numbers hold 38 significant digits; boto3 refuses (raises on) integers beyond them.
+DYNAMODB_NUMBER_LIMIT = 10**38
+_TYPE_SERIALIZER = TypeSerializer()
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+# Table resources are not thread-safe; origin groups look rows up from several threads.
+_TARGET_ACCOUNTS_LOOKUP_LOCK = threading.Lock()
 
 # The eight DRS error types of the requirements. The modeled ones arrive as ClientError subclasses carrying the code;
 # the others as a plain ClientError with the code; anything else is a generic Exception.
@@ -113,30 +162,31 @@ def collect_accounts_to_query() -> list[dict[str, Any]]:
     return accounts
 
 
-def account_needs_assumed_role(account: dict[str, Any]) -> bool:
+def account_needs_assumed_role(account: dict[str, Any], sts_client: Any = None) -> bool:
     """Return whether `account` must be reached through AssumeRole: it is not the hub and it names a roleArn.
 
-    Asks STS for the hub's account id (one GetCallerIdentity per account, as the legacy). The hub itself, or a row
-    without roleArn (legacy defect 5), is queried with the Lambda's own credentials.
+    Asks STS for the hub's account id (one GetCallerIdentity per account, as the legacy; through `sts_client` when
+    given). The hub itself, or a row without roleArn (legacy defect 5), is queried with the Lambda's own credentials.
     """
-    current_account_id = get_current_account_id()
+    current_account_id = get_current_account_id(sts_client)
     return account["accountId"] != current_account_id and bool(account.get("roleArn"))
 
 
-def get_account_credentials(account: dict[str, Any]) -> dict[str, str] | None:
+def get_account_credentials(account: dict[str, Any], sts_client: Any = None) -> dict[str, str] | None:
     """Assume the account's role and return its credentials {AccessKeyId, SecretAccessKey, SessionToken}, or None.
 
-    AssumeRole carries RoleSessionName "inventory-sync", DurationSeconds 900 and ExternalId only when the account has
-    a truthy one. Any failure is logged and answered with None; the caller then skips the account, as the legacy.
+    AssumeRole (through `sts_client` when given) carries RoleSessionName "inventory-sync", DurationSeconds 900 and
+    ExternalId only when the account has a truthy one. Any failure is logged and answered with None; the caller then
+    skips the account, as the legacy.
     """
     try:
-        session = get_cross_account_session(
+        credentials = assume_role_credentials(
             account["roleArn"],
             account.get("externalId"),
             session_name=INVENTORY_SESSION_NAME,
             duration_seconds=ASSUME_ROLE_DURATION_SECONDS,
+            sts_client=sts_client,
         )
-        credentials = session_credentials(session)
     except Exception as error:
         logger.error("Failed to assume role for account %s, skipping it: %s", account["accountId"], error)
         return None
@@ -283,20 +333,39 @@ def query_drs_all_regions(
     failed region is captured in its status without failing the others. The statuses are then written through
     `record_region_statuses` (which calls `update_region_status()` per region), with `now`, the sync's one timestamp.
     """
+    with ThreadPoolExecutor(max_workers=DRS_MAX_WORKERS) as executor:
+        futures = submit_drs_queries(executor, account_id, credentials, active_regions)
+        all_servers, region_statuses = collect_drs_results(account_id, futures)
+    record_region_statuses(account_id, region_statuses, now)
+    return all_servers, region_statuses
+
+
+def submit_drs_queries(
+    executor: Executor,
+    account_id: str | None,
+    credentials: dict[str, Any] | None,
+    active_regions: list[str],
+    query: Callable[[str, str | None, dict[str, Any] | None], dict[str, Any]] = query_drs_single_region,
+) -> dict[Future[dict[str, Any]], str]:
+    """Submit one `query` (query_drs_single_region) per region, in active-region order; return {future: region}."""
+    return {executor.submit(query, region, account_id, credentials): region for region in active_regions}
+
+
+def collect_drs_results(
+    account_id: str | None, futures: dict[Future[dict[str, Any]], str]
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Consume one account's region queries with one `as_completed` and return (servers, region statuses).
+
+    Both follow completion order (legacy defect 8): statuses keyed by region in the order the regions finished, and
+    servers extended region by region in that order, which the EC2 grouping and the inventory writes then follow.
+    """
     region_statuses: dict[str, dict[str, Any]] = {}
     all_servers: list[dict[str, Any]] = []
-    with ThreadPoolExecutor(max_workers=DRS_MAX_WORKERS) as executor:
-        futures = {
-            executor.submit(query_drs_single_region, region, account_id, credentials): region
-            for region in active_regions
-        }
-        for future in as_completed(futures):
-            region = futures[future]
-            result = future.result()
-            region_statuses[region] = region_status_of(result)
-            all_servers.extend(result["servers"])
+    for future in as_completed(futures):
+        result = future.result()
+        region_statuses[futures[future]] = region_status_of(result)
+        all_servers.extend(result["servers"])
     logger.info("Account %s: %d source servers found", account_id, len(all_servers))
-    record_region_statuses(account_id, region_statuses, now)
     return all_servers, region_statuses
 
 
@@ -363,11 +432,13 @@ def origin_account_role(src_account: Any) -> tuple[Any, Any]:
 
     The defaults are `arn:aws:iam::{src}:role/DRSOrchestrationRole` and "drs-orchestration-cross-account"; a row found
     by GetItem replaces each one it has (even with an empty or null value, as the legacy). GetItem errors are ignored.
+    Lookups are serialised (origin groups run on several threads, and Table resources are not thread-safe).
     """
     role_arn: Any = DEFAULT_EC2_ROLE_ARN.format(account_id=src_account)
     external_id: Any = DEFAULT_EC2_EXTERNAL_ID
     try:
-        src_item = get_target_accounts_table().get_item(Key={"accountId": src_account}).get("Item")
+        with _TARGET_ACCOUNTS_LOOKUP_LOCK:
+            src_item = get_target_accounts_table().get_item(Key={"accountId": src_account}).get("Item")
         if src_item:
             role_arn = src_item.get("roleArn", role_arn)
             external_id = src_item.get("externalId", external_id)
@@ -376,24 +447,27 @@ def origin_account_role(src_account: Any) -> tuple[Any, Any]:
     return role_arn, external_id
 
 
-def create_origin_ec2_client(src_account: Any, src_region: Any) -> tuple[Any, dict[str, Any] | None]:
+def create_origin_ec2_client(
+    src_account: Any, src_region: Any, sts_client: Any = None
+) -> tuple[Any, dict[str, Any] | None]:
     """Return an EC2 client for an origin (account, region) and the assumed credentials it signs with (None: own).
 
-    Asks STS for the hub's id (one GetCallerIdentity per group, as the legacy). The hub's own account gets a default
-    client; any other is reached by AssumeRole with RoleSessionName "inventory-ec2-query", DurationSeconds 900 and the
-    ExternalId always sent (even empty or null, as the legacy). Failures propagate to the caller, which skips the group.
+    Asks STS for the hub's id (one GetCallerIdentity per group, as the legacy; through `sts_client` when given). The
+    hub's own account gets a default client; any other is reached by AssumeRole with RoleSessionName
+    "inventory-ec2-query", DurationSeconds 900 and the ExternalId always sent (even empty or null, as the legacy).
+    Failures propagate to the caller, which skips the group.
     """
-    if src_account == get_current_account_id():
+    if src_account == get_current_account_id(sts_client):
         return create_ec2_client(src_region, config=CLIENT_CONFIG), None
     role_arn, external_id = origin_account_role(src_account)
-    session = get_cross_account_session(
+    credentials = assume_role_credentials(
         role_arn,
         external_id,
         session_name=EC2_SESSION_NAME,
         duration_seconds=ASSUME_ROLE_DURATION_SECONDS,
         always_send_external_id=True,
+        sts_client=sts_client,
     )
-    credentials = session_credentials(session)
     return create_ec2_client(src_region, credentials=credentials, config=CLIENT_CONFIG), credentials
 
 
@@ -403,13 +477,15 @@ def collect_group_instance_details(
     instance_ids: list[str],
     credentials: dict[str, Any] | None,
     ec2_details: dict[str, dict[str, Any]],
+    retry_executor: Executor | None = None,
 ) -> None:
     """Add the EC2 details of one origin group's instances to `ec2_details`, in DescribeInstances chunks of 100.
 
-    A ClientError on a chunk retries each of its ids alone through `query_ec2_instances`, whose `{}` on error is the
-    legacy's "ignore a per-id failure". The chunk call itself is made here, not through `query_ec2_instances`, because
-    that function answers `{}` on error and the caller must see the chunk's ClientError to trigger the per-id retry
-    (DESIGN.md names this case); any other error propagates, and the caller skips the rest of the group, as the legacy.
+    A ClientError on a chunk retries each of its ids alone (`retry_instances_one_by_one`, on `retry_executor` when
+    given). The chunk call itself is made here, not through `query_ec2_instances`, because that function answers `{}`
+    on error and the caller must see the chunk's ClientError to trigger the per-id retry (DESIGN.md names this case);
+    any other error propagates, and the caller skips the rest of the group, as the legacy. Chunks stay sequential:
+    a chunk after such an error is never requested.
     """
     for start in range(0, len(instance_ids), EC2_CHUNK_SIZE):
         chunk = instance_ids[start : start + EC2_CHUNK_SIZE]
@@ -418,24 +494,100 @@ def collect_group_instance_details(
                 ec2_details[instance_id] = details
         except ClientError as error:
             logger.warning("DescribeInstances failed for a chunk in %s, retrying ids one by one: %s", src_region, error)
-            for single_id in chunk:
-                ec2_details.update(query_ec2_instances(src_region, [single_id], credentials, ec2_client))
+            retried = retry_instances_one_by_one(ec2_client, src_region, chunk, credentials, retry_executor)
+            ec2_details.update(retried)
 
 
-def enrich_with_ec2_metadata(servers: list[dict[str, Any]], account_id: Any) -> dict[str, dict[str, Any]]:
+def retry_instances_one_by_one(
+    ec2_client: Any,
+    src_region: Any,
+    instance_ids: list[str],
+    credentials: dict[str, Any] | None,
+    executor: Executor | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Describe each id alone via `query_ec2_instances` (its `{}` on error ignores that id); merge in id order.
+
+    Every id is asked whatever the others answer, as in the legacy's loop, so with an `executor` the calls run
+    concurrently; their answers are still merged in id order, so the result is the legacy's.
+    """
+    if executor is None:
+        answers = [query_ec2_instances(src_region, [single_id], credentials, ec2_client) for single_id in instance_ids]
+    else:
+        futures = [
+            executor.submit(query_ec2_instances, src_region, [single_id], credentials, ec2_client)
+            for single_id in instance_ids
+        ]
+        answers = [future.result() for future in futures]
+    details: dict[str, dict[str, Any]] = {}
+    for answer in answers:
+        details.update(answer)
+    return details
+
+
+def describe_origin_group(
+    src_account: Any,
+    src_region: Any,
+    instance_ids: list[str],
+    retry_executor: Executor | None = None,
+    sts_client: Any = None,
+) -> dict[str, dict[str, Any]]:
+    """Return the EC2 details of one origin group; on a failure, those collected before it (the failure is logged).
+
+    Creates the origin's EC2 client (one GetCallerIdentity, and GetItem + AssumeRole for another account, through
+    `sts_client` when given), then describes the instances in chunks (failed chunks retried id by id on
+    `retry_executor`). Any failure skips the rest of the group and keeps what was read, as the legacy.
+    """
+    details: dict[str, dict[str, Any]] = {}
+    try:
+        ec2_client, credentials = create_origin_ec2_client(src_account, src_region, sts_client)
+        collect_group_instance_details(ec2_client, src_region, instance_ids, credentials, details, retry_executor)
+    except Exception as error:
+        logger.warning("EC2 enrichment skipped for account %s in %s: %s", src_account, src_region, error)
+    return details
+
+
+def submit_origin_groups(
+    groups: dict[tuple[Any, Any], list[str]],
+    group_executor: Executor,
+    retry_executor: Executor | None,
+    describe: Callable[..., dict[str, dict[str, Any]]] = describe_origin_group,
+    sts_client: Any = None,
+) -> list[Future[dict[str, dict[str, Any]]]]:
+    """Submit one `describe` (describe_origin_group) per origin group, in group order; return the futures in order."""
+    return [
+        group_executor.submit(describe, src_account, src_region, instance_ids, retry_executor, sts_client)
+        for (src_account, src_region), instance_ids in groups.items()
+    ]
+
+
+def merge_group_details(group_futures: list[Future[dict[str, dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
+    """Wait for the origin groups and merge their details in group order (a later group wins an id, as the legacy)."""
+    ec2_details: dict[str, dict[str, Any]] = {}
+    for future in group_futures:
+        ec2_details.update(future.result())
+    return ec2_details
+
+
+def enrich_with_ec2_metadata(
+    servers: list[dict[str, Any]],
+    account_id: Any,
+    group_executor: Executor | None = None,
+    retry_executor: Executor | None = None,
+) -> dict[str, dict[str, Any]]:
     """Return EC2 metadata (network, security groups, instance profile, tags) of the servers' instances by id.
 
-    Groups the instance ids by origin (account, region), then per group creates the (cross-account) EC2 client and
-    describes the instances. A group whose client or queries fail is logged and skipped: its servers keep their
-    original data without enrichment. Grouping errors (defect 11) propagate, as the legacy's.
+    Groups the instance ids by origin (account, region), then describes each group (`describe_origin_group`) with its
+    own (cross-account) client: one after another in group order, as the legacy, or concurrently on `group_executor`
+    (failed chunks retried id by id on `retry_executor`), as the sync's pipeline does; the result is the same. A group
+    whose client or queries fail is logged and skipped: its servers keep their original data without enrichment.
+    Grouping errors (defect 11) propagate, as the legacy's, before any EC2 call.
     """
+    groups = group_instances_by_origin(servers, account_id)
+    if group_executor is not None:
+        return merge_group_details(submit_origin_groups(groups, group_executor, retry_executor))
     ec2_details: dict[str, dict[str, Any]] = {}
-    for (src_account, src_region), instance_ids in group_instances_by_origin(servers, account_id).items():
-        try:
-            ec2_client, credentials = create_origin_ec2_client(src_account, src_region)
-            collect_group_instance_details(ec2_client, src_region, instance_ids, credentials, ec2_details)
-        except Exception as error:
-            logger.warning("EC2 enrichment skipped for account %s in %s: %s", src_account, src_region, error)
+    for (src_account, src_region), instance_ids in groups.items():
+        ec2_details.update(describe_origin_group(src_account, src_region, instance_ids, retry_executor))
     return ec2_details
 
 
@@ -496,6 +648,108 @@ def inventory_item_from_server(
     return item
 
 
+def to_attribute_value(value: Any) -> dict[str, Any]:
+    """Return `value` in DynamoDB's wire form, exactly as boto3's `TypeSerializer().serialize(value)` would.
+
+    None, bool, str, int (within DynamoDB's 38 digits), and dict and list of those are converted here directly, which
+    is what boto3 makes of them; any other value (Decimal, set, bytes, float, a subclass...) goes to TypeSerializer
+    itself, with its result or its exception.
+    """
+    kind = type(value)
+    if value is None:
+        return {"NULL": True}
+    if kind is bool:
+        return {"BOOL": value}
+    if kind is str:
+        return {"S": value}
+    if kind is int and -DYNAMODB_NUMBER_LIMIT < value < DYNAMODB_NUMBER_LIMIT:
+        return {"N": str(value)}
+    if kind is dict:
+        return {"M": {name: to_attribute_value(item) for name, item in value.items()}}
+    if kind is list:
+        return {"L": [to_attribute_value(item) for item in value]}
+    return dict(_TYPE_SERIALIZER.serialize(value))
+
+
+def typed_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Return an inventory row in DynamoDB's wire form, attribute by attribute (as the Table resource sends it)."""
+    return {name: to_attribute_value(value) for name, value in row.items()}
+
+
+@dataclass(frozen=True)
+class PreparedInventory:
+    """One account's inventory rows, built ahead of the writes: per server, its row or the error building it raised.
+
+    Only each server's `arn` is kept beside its row (for the error log), so the DRS documents can be freed early.
+
+    `typed` says the rows are already in DynamoDB's wire form (`typed_row`: exactly what the Table resource's
+    TypeSerializer makes of them when it sends them).
+    """
+
+    arns: list[Any]
+    rows: list[dict[str, Any] | Exception]
+    typed: bool
+
+
+def prepare_inventory(
+    servers: list[dict[str, Any]],
+    account_id: Any,
+    now: str,
+    ec2_details: dict[str, dict[str, Any]],
+    *,
+    serialize: bool = False,
+) -> PreparedInventory:
+    """Build every server's inventory row (keeping the error of one that cannot be built) and, if asked, serialise them.
+
+    Serialising here, off the writer, leaves the writer only the calls. If any row cannot be serialised, none is: the
+    rows then go through the Table resource, which fails on that row in the flush that carries it, as the legacy.
+    """
+    arns = [server.get("arn") for server in servers]
+    rows: list[dict[str, Any] | Exception] = []
+    for server in servers:
+        try:
+            rows.append(inventory_item_from_server(server, account_id, ec2_details, now))
+        except Exception as error:
+            rows.append(error)
+    if serialize:
+        try:
+            typed_rows: list[dict[str, Any] | Exception] = [
+                row if isinstance(row, Exception) else typed_row(row) for row in rows
+            ]
+            return PreparedInventory(arns, typed_rows, typed=True)
+        except Exception as error:
+            logger.info("Inventory rows of %s left to the Table resource to serialise: %s", account_id, error)
+    return PreparedInventory(arns, rows, typed=False)
+
+
+def write_prepared_inventory(prepared: PreparedInventory, dynamodb_client: Any = None) -> tuple[int, int]:
+    """Write prepared rows to the inventory table with one batch writer; return (items written, items failed).
+
+    Typed rows go through boto3's BatchWriter on the plain DynamoDB client `dynamodb_client` (same BatchWriteItem
+    calls as the Table's batch writer, without serialising again); untyped ones through the Table's batch writer. A
+    row that could not be built, or a `put_item` whose flush fails, is logged and counted as one failure, and the rest
+    continue (one failure for up to 25 lost items, legacy defect 6). A failure of the final flush propagates (defect 6).
+    """
+    inventory_table = get_inventory_table()
+    synced = 0
+    errors = 0
+    if prepared.typed:
+        writer = BatchWriter(inventory_table.name, dynamodb_client or default_client("dynamodb"))
+    else:
+        writer = inventory_table.batch_writer()
+    with writer as batch:
+        for arn, row in zip(prepared.arns, prepared.rows, strict=True):
+            try:
+                if isinstance(row, Exception):
+                    raise row
+                batch.put_item(Item=row)
+                synced += 1
+            except Exception as error:
+                logger.error("Failed to write inventory item for %s: %s", arn, error)
+                errors += 1
+    return synced, errors
+
+
 def write_inventory_to_dynamodb(
     servers: list[dict[str, Any]], account_id: Any, now: str, ec2_details: dict[str, dict[str, Any]]
 ) -> tuple[int, int]:
@@ -505,18 +759,7 @@ def write_inventory_to_dynamodb(
     a `put_item` whose flush fails, is logged and counted as one failure, and the rest continue (one failure for up to
     25 lost items, legacy defect 6). A failure of the final flush, at the end of the batch, propagates (defect 6).
     """
-    inventory_table = get_inventory_table()
-    synced = 0
-    errors = 0
-    with inventory_table.batch_writer() as batch:
-        for server in servers:
-            try:
-                batch.put_item(Item=inventory_item_from_server(server, account_id, ec2_details, now))
-                synced += 1
-            except Exception as error:
-                logger.error("Failed to write inventory item for %s: %s", server.get("arn"), error)
-                errors += 1
-    return synced, errors
+    return write_prepared_inventory(prepare_inventory(servers, account_id, now, ec2_details))
 
 
 def cleanup_stale_inventory(account_id: Any, servers: list[dict[str, Any]]) -> int:
@@ -576,47 +819,402 @@ def sync_account(
     return servers, synced, errors
 
 
+def _positive_int_setting(name: str, default: int, minimum: int = 1) -> int:
+    """Return the whole number >= `minimum` in environment variable `name`; `default` when unset, empty or invalid."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        logger.warning("Ignoring %s=%r (expected a whole number >= %d), using %d", name, raw, minimum, default)
+        return default
+    return value
+
+
+@contextmanager
+def gc_gen0_threshold(threshold: int) -> Iterator[None]:
+    """Raise the garbage collector's first-generation threshold to `threshold` for the block (0: leave it alone).
+
+    Fewer young collections let short-lived objects die before they are promoted, so far fewer full collections
+    (which hold every thread) happen during the run. The interpreter's thresholds are restored when the block ends.
+    """
+    previous = gc.get_threshold()
+    if threshold:
+        gc.set_threshold(max(threshold, previous[0]), *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """How far the sync's reads may run ahead of its writes, and how many calls may be in flight at once."""
+
+    account_window: int = DEFAULT_ACCOUNT_WINDOW
+    drs_workers: int = DEFAULT_DRS_WORKERS
+    ec2_workers: int = DEFAULT_EC2_WORKERS
+    ec2_retry_workers: int = DEFAULT_EC2_RETRY_WORKERS
+    gc_gen0_threshold: int = DEFAULT_GC_GEN0_THRESHOLD
+
+    @classmethod
+    def from_environment(cls) -> "PipelineSettings":
+        """Read the settings from INVENTORY_SYNC_* environment variables (read per run; defaults when unset)."""
+        return cls(
+            account_window=_positive_int_setting(ACCOUNT_WINDOW_ENV, DEFAULT_ACCOUNT_WINDOW),
+            drs_workers=_positive_int_setting(DRS_WORKERS_ENV, DEFAULT_DRS_WORKERS),
+            ec2_workers=_positive_int_setting(EC2_WORKERS_ENV, DEFAULT_EC2_WORKERS),
+            ec2_retry_workers=_positive_int_setting(EC2_RETRY_WORKERS_ENV, DEFAULT_EC2_RETRY_WORKERS),
+            gc_gen0_threshold=_positive_int_setting(GC_GEN0_THRESHOLD_ENV, DEFAULT_GC_GEN0_THRESHOLD, minimum=0),
+        )
+
+
+class StageClock:
+    """Where a run's time went: for each stage, the wall-clock time during which at least one of its tasks ran.
+
+    Stages overlap (account k+1 is read while account k is written), so their figures may add up to more than the
+    run's total; each one is the union of its tasks' intervals, so a stage running on several threads counts once.
+    """
+
+    def __init__(self) -> None:
+        """Start the run's clock with no stage interval recorded."""
+        self._started = time.perf_counter()
+        self._intervals: dict[str, list[tuple[float, float]]] = {stage: [] for stage in TIMING_STAGES}
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Record the block's wall-clock interval under stage `name` (from any thread)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            finished = time.perf_counter()
+            with self._lock:
+                self._intervals[name].append((started, finished))
+
+    def timed(self, name: str, function: Callable[_P, _R]) -> Callable[_P, _R]:
+        """Return `function` wrapped so each of its calls is recorded under stage `name`."""
+
+        def timed_call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            """Call the wrapped function inside the stage."""
+            with self.stage(name):
+                return function(*args, **kwargs)
+
+        return timed_call
+
+    def summary(self) -> dict[str, Any]:
+        """The timing line's fields: `{stage}Ms` per stage (union of its intervals) and `totalMs`, in milliseconds."""
+        with self._lock:
+            intervals = {stage: sorted(spans) for stage, spans in self._intervals.items()}
+        fields: dict[str, Any] = {"event": "inventory_sync_timing"}
+        for stage, spans in intervals.items():
+            busy = 0.0
+            covered_until = float("-inf")
+            for started, finished in spans:
+                busy += max(0.0, finished - max(started, covered_until))
+                covered_until = max(covered_until, finished)
+            fields[f"{stage}Ms"] = round(busy * 1000)
+        fields["totalMs"] = round((time.perf_counter() - self._started) * 1000)
+        return fields
+
+    def log(self) -> None:
+        """Log the run's timing as one structured (JSON) line."""
+        logger.info(json.dumps(self.summary()))
+
+
+@contextmanager
+def bounded_executor(max_workers: int, *, cancel_pending_on_error: bool = True) -> Iterator[Executor]:
+    """A ThreadPoolExecutor of `max_workers` for the block, shut down (waiting for its tasks) when the block ends.
+
+    When the block raises, tasks not started yet are cancelled if `cancel_pending_on_error` (reads nobody will use),
+    and otherwise still run (the writer: writes queued before the failure are the legacy's too).
+    """
+    executor = ThreadPoolExecutor(max_workers=max_workers)
+    try:
+        yield executor
+    except BaseException:
+        executor.shutdown(wait=True, cancel_futures=cancel_pending_on_error)
+        raise
+    executor.shutdown(wait=True)
+
+
+@dataclass(frozen=True)
+class SyncExecutors:
+    """The run's pools: account reads, DRS queries, EC2 origin groups and per-id retries, row preparation, writes."""
+
+    accounts: Executor
+    drs: Executor
+    ec2_groups: Executor
+    ec2_retries: Executor
+    prepare: Executor
+    writer: Executor
+
+
+@contextmanager
+def sync_executors(settings: PipelineSettings) -> Iterator[SyncExecutors]:
+    """Open the run's pools for the block; at its end the writer finishes first, then the readers are shut down.
+
+    On a failure, reads not started yet are cancelled, while writes queued before it still run (they are the
+    legacy's too: it stops at the failure, not before), and the pools they wait on are still open.
+    """
+    with (
+        bounded_executor(settings.drs_workers) as drs,
+        bounded_executor(settings.account_window) as accounts,
+        bounded_executor(settings.ec2_retry_workers) as ec2_retries,
+        bounded_executor(settings.ec2_workers) as ec2_groups,
+        bounded_executor(1) as prepare,
+        bounded_executor(1, cancel_pending_on_error=False) as writer,
+    ):
+        yield SyncExecutors(accounts, drs, ec2_groups, ec2_retries, prepare, writer)
+
+
+def _write_after(previous: Future[Any] | None, write: Callable[..., _R], *args: Any) -> _R:
+    """Run `write(*args)` unless the write queued before it failed, in which case re-raise that failure."""
+    if previous is not None:
+        previous.result()
+    return write(*args)
+
+
+class OrderedWrites:
+    """The run's writes on one worker, strictly in the order they are queued; after a failure nothing more is written.
+
+    Each write runs only once the one queued before it has succeeded, so the first failure (say, a final flush error,
+    legacy defect 6) stops every later write and is what `wait` raises, as the legacy stops at its first error.
+    """
+
+    def __init__(self, executor: Executor) -> None:
+        """Queue writes on `executor`, which must have a single worker."""
+        self._executor = executor
+        self._last: Future[Any] | None = None
+
+    def submit(self, write: Callable[..., _R], *args: Any) -> Future[_R]:
+        """Queue `write(*args)` after every write queued so far; return its future."""
+        future = self._executor.submit(_write_after, self._last, write, *args)
+        self._last = future
+        return future
+
+    def raise_if_failed(self) -> None:
+        """Raise the failure of the writes queued so far if it has already happened (never waits)."""
+        if self._last is not None and self._last.done():
+            error = self._last.exception()
+            if error is not None:
+                raise error
+
+    def wait(self) -> None:
+        """Wait until every queued write is done; raise the first failure."""
+        if self._last is not None:
+            self._last.result()
+
+
+@dataclass
+class SyncTotals:
+    """What the account loop leaves for the summary and the cleanup (the last account and the last servers read)."""
+
+    synced: int = 0
+    errors: int = 0
+    last_account_id: Any = None
+    last_servers: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    """One run's shared state: timestamp, regions, settings, pools, ordered writes, clock and its reused clients.
+
+    The STS client serves the origin groups' GetCallerIdentity and AssumeRole calls (one pair per group, so a client
+    per call would dominate their cost), the plain DynamoDB client the inventory batches of prepared rows: the calls
+    are the legacy's, only the client objects are reused (clients are thread-safe).
+    """
+
+    now: str
+    active_regions: list[str]
+    settings: PipelineSettings
+    executors: SyncExecutors
+    writes: OrderedWrites
+    clock: StageClock
+    sts_client: Any
+    dynamodb_client: Any
+
+
+def start_account_reads(account: dict[str, Any], run: SyncRun) -> dict[Future[dict[str, Any]], str] | None:
+    """Start one account's reads: identity, AssumeRole, then one DRS query per active region; None if skipped.
+
+    An account whose AssumeRole fails is skipped before any other call, as the legacy. The region queries are
+    submitted in active-region order and left running; `collect_drs_results` consumes them later, in account order.
+    """
+    with run.clock.stage("accounts"):
+        credentials: dict[str, Any] | None = None
+        if account_needs_assumed_role(account):
+            credentials = get_account_credentials(account)
+            if credentials is None:
+                return None
+    query = run.clock.timed("drs", query_drs_single_region)
+    return submit_drs_queries(run.executors.drs, account["accountId"], credentials, run.active_regions, query)
+
+
+class AccountReads:
+    """The accounts' reads, started ahead in account order, with at most `account_window` accounts held at once.
+
+    An account is held from the start of its reads to the end of its inventory writes, so account k is read only
+    once account k-window's inventory is written: memory stays within a few accounts, and a failure leaves at most
+    window-1 accounts read for nothing. No account is started once a write has failed.
+    """
+
+    def __init__(self, accounts: list[dict[str, Any]], run: SyncRun) -> None:
+        """Nothing started yet."""
+        self._accounts = accounts
+        self._run = run
+        self._started: dict[int, Future[dict[Future[dict[str, Any]], str] | None]] = {}
+        self._next = 0
+        self.inventory_writes: list[tuple[int, Future[tuple[int, int]]]] = []
+
+    def take(self, index: int) -> dict[Future[dict[str, Any]], str] | None:
+        """Return account `index`'s DRS futures (None if it was skipped), starting the reads the window allows."""
+        self._run.writes.raise_if_failed()
+        if self._next == index:
+            window_write = self._window_write(index)
+            if window_write is not None:
+                wait([window_write])
+        self._start_allowed(index)
+        return self._started.pop(index).result()
+
+    def _window_write(self, index: int) -> Future[tuple[int, int]] | None:
+        """The inventory write that must be done before account `index` is read (the last one `window` places back)."""
+        for written, inventory_write in reversed(self.inventory_writes):
+            if written <= index - self._run.settings.account_window:
+                return inventory_write
+        return None
+
+    def _start_allowed(self, index: int) -> None:
+        """Start account `index` (if not yet) and the following ones the window already allows, in account order."""
+        last = min(len(self._accounts), index + self._run.settings.account_window)
+        while self._next < last:
+            window_write = self._window_write(self._next)
+            if self._next > index and window_write is not None and not window_write.done():
+                return
+            account = self._accounts[self._next]
+            self._started[self._next] = self._run.executors.accounts.submit(start_account_reads, account, self._run)
+            self._next += 1
+
+
+def prepare_account_inventory(
+    servers: list[dict[str, Any]],
+    account_id: Any,
+    group_futures: list[Future[dict[str, dict[str, Any]]]],
+    run: SyncRun,
+) -> PreparedInventory:
+    """Wait for an account's EC2 details, then build and serialise its inventory rows (off the writer thread)."""
+    ec2_details = merge_group_details(group_futures)
+    with run.clock.stage("prepare"):
+        return prepare_inventory(servers, account_id, run.now, ec2_details, serialize=True)
+
+
+def write_account_inventory(prepared: Future[PreparedInventory], run: SyncRun) -> tuple[int, int]:
+    """The writer's inventory step for one account: wait for its prepared rows, then write them in one batch writer."""
+    rows = prepared.result()
+    with run.clock.stage("writes"):
+        return write_prepared_inventory(rows, run.dynamodb_client)
+
+
+def queue_account_sync(
+    account: dict[str, Any], drs_futures: dict[Future[dict[str, Any]], str], run: SyncRun
+) -> tuple[list[dict[str, Any]], Future[tuple[int, int]]]:
+    """Consume one account's DRS queries and queue the rest of its sync; return (its servers, its inventory write).
+
+    One `as_completed` over the account's regions (completion order), the region statuses queued on the writer, the
+    EC2 grouping, the origin groups described on the EC2 pool, the rows prepared behind them, the inventory writes
+    queued. A grouping error (legacy defect 11) is raised once the account's region statuses, and every write before
+    them, are written, before any EC2 call of the account.
+    """
+    account_id = account["accountId"]
+    servers, region_statuses = collect_drs_results(account_id, drs_futures)
+    run.writes.submit(run.clock.timed("writes", record_region_statuses), account_id, region_statuses, run.now)
+    run.writes.raise_if_failed()
+    try:
+        groups = group_instances_by_origin(servers, account_id)
+    except Exception:
+        run.writes.wait()
+        raise
+    describe = run.clock.timed("ec2", describe_origin_group)
+    executors = run.executors
+    group_futures = submit_origin_groups(groups, executors.ec2_groups, executors.ec2_retries, describe, run.sts_client)
+    prepared = executors.prepare.submit(prepare_account_inventory, servers, account_id, group_futures, run)
+    return servers, run.writes.submit(write_account_inventory, prepared, run)
+
+
+def sync_accounts(accounts: list[dict[str, Any]], active_regions: list[str], now: str, clock: StageClock) -> SyncTotals:
+    """Sync every account through the pipeline and return the totals once every write is done.
+
+    Accounts are consumed in order while later accounts' reads (`AccountReads`) and earlier accounts' EC2 calls and
+    writes proceed. A write failure stops the reads, and the first one is raised once the writes queued before it are
+    done, as the legacy raises at that write.
+    """
+    settings = PipelineSettings.from_environment()
+    logger.info("Inventory sync pipeline: %s", settings)
+    totals = SyncTotals()
+    with gc_gen0_threshold(settings.gc_gen0_threshold), sync_executors(settings) as executors:
+        writes = OrderedWrites(executors.writer)
+        sts_client, dynamodb_client = default_client("sts"), default_client("dynamodb")
+        run = SyncRun(now, active_regions, settings, executors, writes, clock, sts_client, dynamodb_client)
+        reads = AccountReads(accounts, run)
+        for index, account in enumerate(accounts):
+            totals.last_account_id = account["accountId"]
+            drs_futures = reads.take(index)
+            if drs_futures is not None:
+                totals.last_servers, inventory_write = queue_account_sync(account, drs_futures, run)
+                reads.inventory_writes.append((index, inventory_write))
+        writes.wait()
+    for _, inventory_write in reads.inventory_writes:
+        synced, errors = inventory_write.result()
+        totals.synced += synced
+        totals.errors += errors
+    return totals
+
+
 def sync_source_server_inventory() -> dict[str, Any]:
     """Orchestrate the inventory sync of every target account and active region; return an API-Gateway response.
 
     Without SOURCE_SERVER_INVENTORY_TABLE: a 500 response and no AWS call. Otherwise one timestamp for the whole
-    run, the active regions (all DRS regions when none), each target account synced in turn, the stale cleanup once
-    with the last account's id and the last server list read (defects 1-2), the summary body, and the region cache
-    invalidated. With no account past AssumeRole the legacy's cleanup names a variable never set (defect 3): the same
-    UnboundLocalError, type and message, is raised here explicitly, at the same point (before any cleanup call).
+    run, the active regions (all DRS regions when none), the target accounts synced through the pipeline
+    (`sync_accounts`), the stale cleanup once after the last write, with the last account's id and the last server
+    list read (defects 1-2), the summary body, and the region cache invalidated. With no account past AssumeRole the
+    legacy's cleanup names a variable never set (defect 3): the same UnboundLocalError, type and message, is raised
+    here explicitly, at the same point (before any cleanup call). One timing line is logged per run, even a failed one.
     """
     if get_inventory_table() is None:
         return response(500, {"error": "SOURCE_SERVER_INVENTORY_TABLE not configured"})
-    now = datetime.now(UTC).isoformat()
-    active_regions = get_active_regions() or DRS_REGIONS
-    logger.info("Inventory sync: querying %d active regions", len(active_regions))
+    clock = StageClock()
+    try:
+        now = datetime.now(UTC).isoformat()
+        with clock.stage("accounts"):
+            active_regions = get_active_regions() or DRS_REGIONS
+            logger.info("Inventory sync: querying %d active regions", len(active_regions))
+            accounts = collect_accounts_to_query()
+        totals = sync_accounts(accounts, active_regions, now, clock)
+        if totals.last_servers is None:
+            raise UnboundLocalError(NO_SYNCED_ACCOUNT_MESSAGE)
+        with clock.stage("cleanup"):
+            stale_deleted = cleanup_stale_inventory(totals.last_account_id, totals.last_servers)
 
-    total_synced = 0
-    total_errors = 0
-    last_account_id: Any = None
-    last_servers: list[dict[str, Any]] | None = None
-    for account in collect_accounts_to_query():
-        last_account_id = account["accountId"]
-        outcome = sync_account(account, active_regions, now)
-        if outcome is not None:
-            last_servers, synced, errors = outcome
-            total_synced += synced
-            total_errors += errors
-    if last_servers is None:
-        raise UnboundLocalError(NO_SYNCED_ACCOUNT_MESSAGE)
-    stale_deleted = cleanup_stale_inventory(last_account_id, last_servers)
-
-    body = {
-        "message": "Source server inventory sync complete",
-        "totalSynced": total_synced,
-        "totalErrors": total_errors,
-        "staleRecordsDeleted": stale_deleted,
-        "regionsScanned": len(active_regions),
-        "regionsSkipped": len(DRS_REGIONS) - len(active_regions),
-        "timestamp": now,
-    }
-    logger.info(
-        "Inventory sync complete: %d synced, %d errors, %d stale deleted", total_synced, total_errors, stale_deleted
-    )
-    invalidate_region_cache()
-    return response(200, body)
+        body = {
+            "message": "Source server inventory sync complete",
+            "totalSynced": totals.synced,
+            "totalErrors": totals.errors,
+            "staleRecordsDeleted": stale_deleted,
+            "regionsScanned": len(active_regions),
+            "regionsSkipped": len(DRS_REGIONS) - len(active_regions),
+            "timestamp": now,
+        }
+        logger.info(
+            "Inventory sync complete: %d synced, %d errors, %d stale deleted",
+            totals.synced,
+            totals.errors,
+            stale_deleted,
+        )
+        invalidate_region_cache()
+        return response(200, body)
+    finally:
+        clock.log()

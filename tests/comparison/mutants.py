@@ -63,17 +63,18 @@ def assume_role_without_external_id() -> dict[str, Any]:
 
 
 def cleanup_every_account() -> dict[str, Any]:
-    """Defect 1 fixed without an approved divergence: each account's stale rows cleaned after its own sync."""
+    """Defect 1 "fixed" naively, without an approved divergence: the cleanup also runs for every other target
+    account, with the last account's server list, so their rows are deleted too."""
     sync = _inventory_sync()
-    real_sync_account = sync.sync_account
+    real_cleanup = sync.cleanup_stale_inventory
 
-    def sync_and_clean(account: dict[str, Any], active_regions: list[str], now: str) -> Any:
-        outcome = real_sync_account(account, active_regions, now)
-        if outcome is not None:
-            sync.cleanup_stale_inventory(account["accountId"], outcome[0])
-        return outcome
+    def clean_every_account(account_id: Any, servers: list[dict[str, Any]]) -> int:
+        others = [
+            account["accountId"] for account in sync.collect_accounts_to_query() if account["accountId"] != account_id
+        ]
+        return int(real_cleanup(account_id, servers)) + sum(int(real_cleanup(other, servers)) for other in others)
 
-    with _swapped(sync, "sync_account", sync_and_clean):
+    with _swapped(sync, "cleanup_stale_inventory", clean_every_account):
         return sync.sync_source_server_inventory()
 
 
