@@ -14,20 +14,17 @@ from botocore.model import Shape
 KEPT_METADATA = ("HTTPStatusCode", "MaxAttemptsReached", "RetryAttempts")
 
 
+_NON_JSON_TYPES = (datetime, bytes, bytearray, Decimal, set, frozenset)
+
+
 def to_json(value: Any) -> Any:
     """A botocore value as plain JSON data (datetimes ISO, bytes base64, Decimals as numbers)."""
     if isinstance(value, dict):
         return {str(key): to_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [to_json(item) for item in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes | bytearray):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, set | frozenset):
-        return sorted(to_json(item) for item in value)
+    if isinstance(value, _NON_JSON_TYPES):
+        return json_default(value)
     return value
 
 
