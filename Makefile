@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-BENCH_STAMP := $(VENV)/.installed-bench
 SCENARIO ?= scenarios/demo-two-accounts.yaml
 IMPL ?= refactored
 PYTEST_WORKERS ?= 2
@@ -17,14 +16,10 @@ help: ## List the targets
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
 	touch $(STAMP)
 
-venv: $(STAMP) ## Create .venv and install the project with its dev extra
-
-$(BENCH_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
-	touch $(BENCH_STAMP)
+venv: $(STAMP) ## Create .venv and install the project with its dev and bench extras
 
 test: $(STAMP) ## Run the whole suite (parallel)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider
@@ -54,7 +49,7 @@ goldens: $(STAMP) ## Record missing or stale goldens from the legacy (scenario o
 sync: $(STAMP) ## Run the Lambda handler over HTTP against SCENARIO served as a local AWS
 	$(PY) -m harness sync --scenario $(SCENARIO)
 
-bench: $(BENCH_STAMP) ## Legacy vs refactored over 9,000 servers replayed with AWS latency, memory at 50,000 (bench/results.json, bench/timeline.png; not a test)
+bench: $(STAMP) ## Legacy vs refactored over 9,000 servers replayed with AWS latency, memory at 50,000 (bench/results.json, bench/timeline.png; not a test)
 	$(PY) -m harness.bench
 
 bench-harness: $(STAMP) ## Legacy on the local AWS vs replayed from its golden (2,000 servers); prints the ratio

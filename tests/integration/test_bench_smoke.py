@@ -4,7 +4,6 @@ No timing is asserted (that is the bench's job, not the suite's): only that ever
 issue asks for, with the right types, and that the two implementations write the same sequence.
 """
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -43,7 +42,6 @@ TINY_FLEET = {
         "dynamodb": {"BatchWriteItem": 2, "PutItem": 1, "GetItem": 1, "Scan": 1},
     },
 }
-HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +56,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         overhead_scenario=None,
         out_dir=directory / "out",
         cache_dir=directory / "cache",
-        timeline=HAS_MATPLOTLIB,
+        timeline=True,
         log=lambda _line: None,
     )
     return directory, results
@@ -106,7 +104,6 @@ def test_the_recording_is_cached(bench: tuple[Path, dict]) -> None:
     assert again.calls == results["recordings"]["tiny-fleet"]["calls"]
 
 
-@pytest.mark.skipif(not HAS_MATPLOTLIB, reason="the bench extra (matplotlib) is not installed")
 def test_the_timeline_is_drawn(bench: tuple[Path, dict]) -> None:
     directory, _ = bench
     assert (directory / "out" / "timeline.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
