@@ -149,14 +149,18 @@ class ApprovedDivergence:
         return list(self.answers(golden))
 
 
-# The production registry, read through `approved_divergences()` only. Empty until the first defect fix lands:
-# each fix adds its divergence here, in the same change, for review.
-APPROVED: tuple[ApprovedDivergence, ...] = ()
+# The production registry, read through `approved_divergences()` only. None means the registry `harness.approved`
+# assembles from its `defect_*` modules (one module per fixed defect, each reviewed with its fix); tests set a tuple.
+APPROVED: tuple[ApprovedDivergence, ...] | None = None
 
 
 def approved_divergences() -> tuple[ApprovedDivergence, ...]:
     """The registry the gate and `replay` judge against, checked (the one place it is looked up)."""
-    return validate_registry(APPROVED)
+    if APPROVED is not None:
+        return validate_registry(APPROVED)
+    from harness.approved import registered_divergences
+
+    return validate_registry(registered_divergences())
 
 
 def validate_registry(registry: Sequence[ApprovedDivergence]) -> tuple[ApprovedDivergence, ...]:
