@@ -1,0 +1,128 @@
+"""What the inventory table holds when a fix's new cleanup calls reach it, computed from a golden and its scenario.
+
+Several fixes make stale-cleanup calls the legacy never made (a cleanup Scan per account, a cleanup after a run the
+legacy aborted). The golden has no answer for them, so their divergences declare `answers`, and the answers must be
+what DynamoDB would return: the scenario's `inventory_before` rows (the file the golden's header names, refused when
+its content hash no longer matches) plus every row the golden's run wrote to the inventory table, in write order, a
+later write of the same key replacing an earlier one, less the rows the golden deleted. A Scan is answered in one
+page, rows in key order; a DeleteItem of any row the Scan returned is answered with an empty success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+
+from harness.cassette import Cassette, Interaction
+from harness.divergences import answer, dynamodb_item
+from harness.lambda_env import REPO_ROOT
+
+CLEANUP_FILTER = "sourceAccountId = :acct_id"
+KEY_FIELDS = ("sourceServerArn", "stagingAccountId")
+
+# A wire-form DynamoDB item: {"name": {"S": "value"}, ...}.
+WireItem = dict[str, Any]
+
+
+class StaleScenarioError(Exception):
+    """The scenario file a golden names is missing or changed since the golden was recorded."""
+
+
+def inventory_table(golden: Cassette) -> str:
+    """The inventory table's name in the golden's recorded environment."""
+    return str(golden.header["environment"]["SOURCE_SERVER_INVENTORY_TABLE"])
+
+
+def table_region(golden: Cassette) -> str:
+    """The region the recorded run reached DynamoDB in."""
+    return str(golden.header["environment"].get("AWS_DEFAULT_REGION", "us-east-1"))
+
+
+def rows_before(golden: Cassette) -> list[WireItem]:
+    """The scenario's `inventory_before` rows in wire form, from the scenario file the golden was recorded from."""
+    from harness.world.scenario import load_scenario
+
+    scenario = golden.header.get("scenario", {})
+    path = REPO_ROOT / str(scenario.get("file", ""))
+    if not path.is_file():
+        raise StaleScenarioError(f"{path}: the scenario of golden {scenario.get('name')!r} is missing")
+    loaded = load_scenario(path)
+    digest = loaded.content_hash()
+    if scenario.get("content_hash") and digest != scenario["content_hash"]:
+        raise StaleScenarioError(
+            f"{path}: changed since golden {scenario.get('name')!r} was recorded (content_hash {digest} != "
+            f"{scenario['content_hash']}); re-record the golden with `make goldens`"
+        )
+    serializer = TypeSerializer()
+    return [{name: serializer.serialize(value) for name, value in row.items()} for row in loaded.inventory_before]
+
+
+def key_of(item: WireItem) -> tuple[str, str]:
+    """An inventory row's primary key as plain strings (wire values rendered as text)."""
+    plain = dynamodb_item({name: item[name] for name in KEY_FIELDS if name in item})
+    return (str(plain.get("sourceServerArn", "")), str(plain.get("stagingAccountId", "")))
+
+
+def rows_after_run(golden: Cassette) -> list[WireItem]:
+    """The inventory rows after the golden's writes and deletes, in key order."""
+    table = inventory_table(golden)
+    rows: dict[tuple[str, str], WireItem] = {key_of(row): row for row in rows_before(golden)}
+    for interaction in golden.interactions:
+        for put, item in _inventory_changes(interaction, table):
+            if put:
+                rows[key_of(item)] = item
+            else:
+                rows.pop(key_of(item), None)
+    return [rows[key] for key in sorted(rows)]
+
+
+def _inventory_changes(interaction: Interaction, table: str) -> Iterable[tuple[bool, WireItem]]:
+    """(is a put, the item or key) for each inventory change a successful recorded call made."""
+    if interaction.response is None or interaction.exception is not None or interaction.error is not None:
+        return
+    params = interaction.params
+    if interaction.operation == "BatchWriteItem":
+        unprocessed = interaction.response.get("UnprocessedItems", {}).get(table, [])
+        for request in params.get("RequestItems", {}).get(table, []):
+            if request in unprocessed:
+                continue
+            if "PutRequest" in request:
+                yield True, request["PutRequest"]["Item"]
+            elif "DeleteRequest" in request:
+                yield False, request["DeleteRequest"]["Key"]
+    elif params.get("TableName") == table and interaction.operation == "PutItem":
+        yield True, params["Item"]
+    elif params.get("TableName") == table and interaction.operation == "DeleteItem":
+        yield False, params["Key"]
+
+
+def account_rows(rows: Sequence[WireItem], account_id: Any) -> list[WireItem]:
+    """The rows a cleanup Scan filtered on `sourceAccountId = account_id` returns (types compared as DynamoDB does)."""
+    wanted = TypeSerializer().serialize(account_id)
+    return [row for row in rows if row.get("sourceAccountId") == wanted]
+
+
+def cleanup_scan_params(golden: Cassette, account_id: Any) -> dict[str, Any]:
+    """The wire parameters of the stale-cleanup Scan of one account, as the sync sends them (first page)."""
+    return {
+        "TableName": inventory_table(golden),
+        "FilterExpression": CLEANUP_FILTER,
+        "ExpressionAttributeValues": {":acct_id": TypeSerializer().serialize(account_id)},
+    }
+
+
+def cleanup_answers(golden: Cassette, account_ids: Iterable[Any]) -> list[Interaction]:
+    """For each account: its cleanup Scan answered from the table after the run, and a DeleteItem for each row."""
+    rows = rows_after_run(golden)
+    table, region = inventory_table(golden), table_region(golden)
+    declared: list[Interaction] = []
+    for account_id in account_ids:
+        found = account_rows(rows, account_id)
+        page = {"Items": found, "Count": len(found), "ScannedCount": len(rows)}
+        declared.append(answer("Scan", cleanup_scan_params(golden, account_id), page, region=region))
+        for row in found:
+            key = {name: row[name] for name in KEY_FIELDS if name in row}
+            declared.append(answer("DeleteItem", {"TableName": table, "Key": key}, region=region))
+    return declared
