@@ -24,7 +24,16 @@ from harness.runner import call_capturing, run_scenario
 from harness.scheduling import Schedule, controlled_scheduling
 from harness.world.scenario import Scenario
 
-__all__ = ["REPLAY_ENVIRONMENT", "ReplayRun", "anonymize", "check", "record_live", "record_scenario", "replay"]
+__all__ = [
+    "REPLAY_ENVIRONMENT",
+    "ReplayRun",
+    "anonymize",
+    "check",
+    "record_live",
+    "record_scenario",
+    "recorded_scenario",
+    "replay",
+]
 
 # What a live recording keeps of the real environment.
 LIVE_ENVIRONMENT_KEYS = (
@@ -36,9 +45,20 @@ LIVE_ENVIRONMENT_KEYS = (
 )
 
 
+# The scenarios recorded in this process, by content hash: a golden recorded from a generated (in-memory) world has
+# no scenario file, and approved divergences answering a fix's new calls need the world it was recorded in.
+_RECORDED_SCENARIOS: dict[str, Scenario] = {}
+
+
+def recorded_scenario(content_hash: str) -> Scenario | None:
+    """The scenario this process recorded with `content_hash`, or None."""
+    return _RECORDED_SCENARIOS.get(content_hash)
+
+
 def record_scenario(scenario: Scenario, impl: str = "legacy", schedule: Schedule | None = None) -> Cassette:
     """Record `impl` on the scenario's local AWS into a cassette with a complete header."""
     schedule = schedule or Schedule("submission")
+    _RECORDED_SCENARIOS[scenario.content_hash()] = scenario
     report = run_scenario(scenario, impl, schedule)
     header = make_header(
         scenario={"name": scenario.name, "file": _relative(scenario.source), "content_hash": scenario.content_hash()},

@@ -41,20 +41,26 @@ def table_region(golden: Cassette) -> str:
 
 
 def rows_before(golden: Cassette) -> list[WireItem]:
-    """The scenario's `inventory_before` rows in wire form, from the scenario file the golden was recorded from."""
+    """The scenario's `inventory_before` rows in wire form: the world the golden was recorded in.
+
+    A world recorded in this process (a generated one has no file) is found by its content hash; otherwise the
+    scenario file the header names is read, and refused when it changed since the recording.
+    """
+    from harness.experiment import recorded_scenario
     from harness.world.scenario import load_scenario
 
     scenario = golden.header.get("scenario", {})
-    path = REPO_ROOT / str(scenario.get("file", ""))
-    if not path.is_file():
-        raise StaleScenarioError(f"{path}: the scenario of golden {scenario.get('name')!r} is missing")
-    loaded = load_scenario(path)
-    digest = loaded.content_hash()
-    if scenario.get("content_hash") and digest != scenario["content_hash"]:
-        raise StaleScenarioError(
-            f"{path}: changed since golden {scenario.get('name')!r} was recorded (content_hash {digest} != "
-            f"{scenario['content_hash']}); re-record the golden with `make goldens`"
-        )
+    loaded = recorded_scenario(str(scenario.get("content_hash")))
+    if loaded is None:
+        path = REPO_ROOT / str(scenario.get("file") or "")
+        if not path.is_file():
+            raise StaleScenarioError(f"{path}: the scenario of golden {scenario.get('name')!r} is missing")
+        loaded = load_scenario(path)
+        if scenario.get("content_hash") and loaded.content_hash() != scenario["content_hash"]:
+            raise StaleScenarioError(
+                f"{path}: changed since golden {scenario.get('name')!r} was recorded (content_hash "
+                f"{loaded.content_hash()} != {scenario['content_hash']}); re-record the golden with `make goldens`"
+            )
     serializer = TypeSerializer()
     return [{name: serializer.serialize(value) for name, value in row.items()} for row in loaded.inventory_before]
 
