@@ -38,6 +38,8 @@ DEFAULT_WORK_DIR = REPO_ROOT / "build" / "query-handler"
 
 # The harness module `index` imports for shadow mode; the package holds it and everything it imports.
 SHADOW_ENTRY_MODULE = "harness.shadow"
+# Harness packages whose modules are found at run time by name, not imported by statement: packaged whole.
+DISCOVERED_PACKAGES = frozenset({"harness.approved"})
 # Distributions pip installs into the package (their dependencies follow), each pinned in constraints.txt.
 VENDORED_REQUIREMENTS = ("deepdiff",)
 # Top-level modules the python3.12 Lambda runtime provides: imported freely, never packaged.
@@ -61,7 +63,11 @@ class BuildError(Exception):
 
 
 def harness_modules(entry: str = SHADOW_ENTRY_MODULE) -> list[str]:
-    """Every `harness` module `entry` reaches by import statements, top-level or inside functions, sorted."""
+    """Every `harness` module `entry` reaches by import statements, top-level or inside functions, sorted.
+
+    A reached package of `DISCOVERED_PACKAGES` brings every module in it: those are found at run time by name
+    (the approved-divergence registry collects its `defect_*` modules), which no import statement shows.
+    """
     seen: set[str] = set()
     pending = [entry]
     while pending:
@@ -71,9 +77,11 @@ def harness_modules(entry: str = SHADOW_ENTRY_MODULE) -> list[str]:
         seen.add(name)
         for parent in _parents(name):
             pending.append(parent)
+        if name in DISCOVERED_PACKAGES:
+            pending.extend(f"{name}.{path.stem}" for path in sorted(_module_file(name).parent.glob("*.py")))
         for imported in _imports_of(_module_file(name)):
             pending.extend(candidate for candidate in _harness_candidates(imported) if _is_harness_module(candidate))
-    return sorted(seen)
+    return sorted(module for module in seen if not module.endswith(".__init__"))
 
 
 def third_party_imports(modules: Iterable[str]) -> set[str]:

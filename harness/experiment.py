@@ -10,6 +10,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness.approved.inventory_state import remember_scenario
 from harness.cassette import Cassette
 from harness.clock import frozen_clock
 from harness.filters import AccountAnonymizer
@@ -31,7 +32,6 @@ __all__ = [
     "check",
     "record_live",
     "record_scenario",
-    "recorded_scenario",
     "replay",
 ]
 
@@ -45,20 +45,10 @@ LIVE_ENVIRONMENT_KEYS = (
 )
 
 
-# The scenarios recorded in this process, by content hash: a golden recorded from a generated (in-memory) world has
-# no scenario file, and approved divergences answering a fix's new calls need the world it was recorded in.
-_RECORDED_SCENARIOS: dict[str, Scenario] = {}
-
-
-def recorded_scenario(content_hash: str) -> Scenario | None:
-    """The scenario this process recorded with `content_hash`, or None."""
-    return _RECORDED_SCENARIOS.get(content_hash)
-
-
 def record_scenario(scenario: Scenario, impl: str = "legacy", schedule: Schedule | None = None) -> Cassette:
     """Record `impl` on the scenario's local AWS into a cassette with a complete header."""
     schedule = schedule or Schedule("submission")
-    _RECORDED_SCENARIOS[scenario.content_hash()] = scenario
+    remember_scenario(scenario)  # answers for approved divergences may need the world (harness/approved)
     report = run_scenario(scenario, impl, schedule)
     header = make_header(
         scenario={"name": scenario.name, "file": _relative(scenario.source), "content_hash": scenario.content_hash()},

@@ -23,6 +23,7 @@ from harness.divergences import (
     triage,
 )
 from harness.golden import GOLDEN_DIR, GoldenError, read_golden
+from harness.matchers import EXACT, Matching
 from harness.replay_session import replay
 from harness.report import GateRow
 from harness.scheduling import Schedule
@@ -40,6 +41,9 @@ def judge(
     impl: str,
     schedule: Schedule | None = None,
     registry: Sequence[ApprovedDivergence] | None = None,
+    *,
+    matching: Matching = EXACT,
+    freeze_clock: bool = True,
 ) -> Triage:
     """Replay `impl` against a golden and triage the differences against the approved divergences.
 
@@ -49,9 +53,9 @@ def judge(
     """
     divergences = applicable(approved_divergences() if registry is None else registry, cassette.header)
     answered = answered_cassette(cassette, divergences)
-    run = replay(answered, impl, schedule)
-    comparison = compare(cassette, run.observed, run.outputs, run.unrecorded)
-    context = DivergenceContext(cassette, tuple(run.observed), run.outputs, answered=answered)
+    run = replay(answered, impl, schedule, matching=matching, freeze_clock=freeze_clock)
+    comparison = compare(cassette, run.observed, run.outputs, run.unrecorded, matching)
+    context = DivergenceContext(cassette, tuple(run.observed), run.outputs, matching=matching, answered=answered)
     return triage(comparison, divergences, context)
 
 

@@ -1,8 +1,9 @@
 """Shadow mode, after GitHub Scientist: the legacy (control) runs for real while recorded, then its recording is
 replayed into the refactored code (candidate) in the same invocation: zero extra AWS calls, no writes.
 
-The caller always gets the control's result (or its exception), whatever happens in the candidate. The verdict
-is published as one structured JSON log line and a CloudWatch embedded-metric (EMF) record.
+The caller always gets the control's result (or its exception), whatever happens in the candidate. The verdict is
+judged like the gate's, through the approved divergences (legacy defects the refactored sync fixes on purpose), and
+published as one structured JSON log line and a CloudWatch embedded-metric (EMF) record.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from typing import Any, TextIO
 
 from harness.cassette import Cassette, Outputs
 from harness.codec import to_json
-from harness.comparison import Comparison
+from harness.divergences import Triage
+from harness.gate import judge
 from harness.interception import intercept
 from harness.matchers import CLOCK_TOLERANT
 from harness.recorder import Recorder
-from harness.replay_session import check
 from harness.scheduling import Schedule, observed_scheduling
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def _compare_in_shadow(
     """Replay the control's recording into the candidate and publish the verdict; never raises."""
     started = time.perf_counter()
     try:
-        comparison = check(cassette, candidate, Schedule.explicit(orders), matching=CLOCK_TOLERANT, freeze_clock=False)
+        verdict = judge(cassette, candidate, Schedule.explicit(orders), matching=CLOCK_TOLERANT, freeze_clock=False)
     except Exception as error:
         logger.exception("inventory sync shadow comparison failed")
         _publish(
@@ -86,18 +87,25 @@ def _compare_in_shadow(
             differences=0,
         )
         return
-    record = verdict_record(comparison, candidate, control_ms, (time.perf_counter() - started) * 1000)
-    _publish(record, metrics, equivalent=comparison.equivalent, differences=len(comparison.differences))
+    record = verdict_record(verdict, candidate, control_ms, (time.perf_counter() - started) * 1000)
+    _publish(record, metrics, equivalent=verdict.passed, differences=len(verdict.uncovered))
 
 
-def verdict_record(comparison: Comparison, candidate: str, control_ms: float, candidate_ms: float) -> dict[str, Any]:
-    """The structured log line: equivalent or not, the first differences, the sizes and the timings."""
+def verdict_record(verdict: Triage, candidate: str, control_ms: float, candidate_ms: float) -> dict[str, Any]:
+    """The structured log line: the verdict, the approved divergences, the first uncovered differences, sizes, timings.
+
+    `equivalent` is true when every difference is covered by an approved divergence (`verdict` says `equivalent` or
+    `approved`, `approved` names them); `differences` lists only what no approved divergence covers.
+    """
+    comparison = verdict.comparison
     return {
         "event": SHADOW_EVENT,
         "candidate": candidate,
-        "equivalent": comparison.equivalent,
-        "differences": [difference.to_dict() for difference in comparison.differences[:DIFFERENCES_LOGGED]],
-        "differenceCount": len(comparison.differences),
+        "equivalent": verdict.passed,
+        "verdict": verdict.verdict,
+        "approved": [divergence.name for divergence in verdict.approved],
+        "differences": [difference.to_dict() for difference in verdict.uncovered[:DIFFERENCES_LOGGED]],
+        "differenceCount": len(verdict.uncovered),
         "calls": comparison.calls,
         "writes": comparison.writes,
         "controlMs": round(control_ms, 1),

@@ -10,14 +10,29 @@ page, rows in key order; a DeleteItem of any row the Scan returned is answered w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import importlib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from boto3.dynamodb.types import TypeSerializer
 
 from harness.cassette import Cassette, Interaction
 from harness.divergences import answer, dynamodb_item
 from harness.lambda_env import REPO_ROOT
+
+
+class Scenario(Protocol):
+    """What the answers need of a scenario (`harness.world.scenario.Scenario`): its identity and its rows before."""
+
+    @property
+    def inventory_before(self) -> tuple[Mapping[str, Any], ...]:
+        """The inventory rows the world starts with."""
+        ...
+
+    def content_hash(self) -> str:
+        """The scenario's content hash, as golden headers record it."""
+        ...
+
 
 CLEANUP_FILTER = "sourceAccountId = :acct_id"
 KEY_FIELDS = ("sourceServerArn", "stagingAccountId")
@@ -40,22 +55,36 @@ def table_region(golden: Cassette) -> str:
     return str(golden.header["environment"].get("AWS_DEFAULT_REGION", "us-east-1"))
 
 
+# The scenarios recorded in this process, by content hash: a golden recorded from a generated (in-memory) world has
+# no scenario file, and answers for a fix's new calls need the world it was recorded in (`remember_scenario`).
+_RECORDED_SCENARIOS: dict[str, Scenario] = {}
+# The scenario parser, imported by name where a scenario file must be read: it belongs to the local AWS, which the
+# Lambda package leaves out (shadow mode's recordings name no scenario file and never reach it).
+SCENARIO_MODULE = "harness.world.scenario"
+
+
+def remember_scenario(scenario: Scenario) -> None:
+    """Keep a scenario recorded in this process, so goldens recorded from it can be answered without a file."""
+    _RECORDED_SCENARIOS[scenario.content_hash()] = scenario
+
+
 def rows_before(golden: Cassette) -> list[WireItem]:
     """The scenario's `inventory_before` rows in wire form: the world the golden was recorded in.
 
     A world recorded in this process (a generated one has no file) is found by its content hash; otherwise the
-    scenario file the header names is read, and refused when it changed since the recording.
+    scenario file the header names is read, and refused when it changed since the recording. A recording of a live
+    or shadow run names no scenario: its table before the run is unknown (reading it would be an extra AWS call), so
+    only the rows its own run wrote are known, and a cleanup answered from them finds no older stale row.
     """
-    from harness.experiment import recorded_scenario
-    from harness.world.scenario import load_scenario
-
     scenario = golden.header.get("scenario", {})
-    loaded = recorded_scenario(str(scenario.get("content_hash")))
+    loaded = _RECORDED_SCENARIOS.get(str(scenario.get("content_hash")))
+    if loaded is None and not scenario.get("file"):
+        return []
     if loaded is None:
         path = REPO_ROOT / str(scenario.get("file") or "")
         if not path.is_file():
             raise StaleScenarioError(f"{path}: the scenario of golden {scenario.get('name')!r} is missing")
-        loaded = load_scenario(path)
+        loaded = importlib.import_module(SCENARIO_MODULE).load_scenario(path)
         if scenario.get("content_hash") and loaded.content_hash() != scenario["content_hash"]:
             raise StaleScenarioError(
                 f"{path}: changed since golden {scenario.get('name')!r} was recorded (content_hash "

@@ -80,7 +80,7 @@ def test_missing_operation_is_a_clear_error() -> None:
 
 def test_exception_becomes_operation_failed_body() -> None:
     """No target accounts makes the legacy raise (defect 3); the handler turns it into an error body."""
-    report = run_impl(scenario(targets=[], accounts={}), "handler")
+    report = run_impl(scenario(targets=[], accounts={}, env={"INVENTORY_SYNC_IMPL": "legacy"}), "handler")
 
     assert report.outputs.exception is None
     assert report.outputs.result == {

@@ -180,9 +180,10 @@ def test_the_package_holds_the_handler_shared_the_shadow_harness_and_deepdiff(pa
     }
     packaged_harness = {name for name in names if name.startswith("harness/")}
     assert packaged_harness == {
-        "harness/__init__.py" if module == "harness" else module.replace(".", "/") + ".py"
+        module.replace(".", "/") + ("/__init__.py" if (REPO_ROOT / module.replace(".", "/")).is_dir() else ".py")
         for module in harness_modules()
     }
+    assert {"harness/approved/__init__.py", "harness/approved/defect_01_cleanup_every_account.py"} <= packaged_harness
     assert {"harness/shadow.py", "harness/replay_session.py", "harness/replayer.py"} <= packaged_harness
     assert not any(name.startswith("harness/world/") for name in names)  # the local AWS (moto) stays out
 
