@@ -163,13 +163,14 @@ def collect_accounts_to_query() -> list[dict[str, Any]]:
 
 
 def account_needs_assumed_role(account: dict[str, Any], sts_client: Any = None) -> bool:
-    """Return whether `account` must be reached through AssumeRole: it is not the hub and it names a roleArn.
+    """Return whether `account` must be reached through AssumeRole: every account but the hub itself.
 
     Asks STS for the hub's account id (one GetCallerIdentity per account, as the legacy; through `sts_client` when
-    given). The hub itself, or a row without roleArn (legacy defect 5), is queried with the Lambda's own credentials.
+    given). Only the hub is queried with the Lambda's own credentials: a row of another account without roleArn is
+    not (approved divergence defect-5-no-hub-credentials-without-role; `get_account_credentials` refuses it).
     """
     current_account_id = get_current_account_id(sts_client)
-    return account["accountId"] != current_account_id and bool(account.get("roleArn"))
+    return bool(account["accountId"] != current_account_id)
 
 
 def get_account_credentials(account: dict[str, Any], sts_client: Any = None) -> dict[str, str] | None:
@@ -177,8 +178,17 @@ def get_account_credentials(account: dict[str, Any], sts_client: Any = None) -> 
 
     AssumeRole (through `sts_client` when given) carries RoleSessionName "inventory-sync", DurationSeconds 900 and
     ExternalId only when the account has a truthy one. Any failure is logged and answered with None; the caller then
-    skips the account, as the legacy.
+    skips the account, as the legacy. An account without roleArn (never the hub: see `account_needs_assumed_role`)
+    is logged as an error and answered with None without any call, so it is skipped too instead of being queried
+    with the hub's credentials (legacy defect 5, fixed: approved divergence defect-5-no-hub-credentials-without-role).
     """
+    if not account.get("roleArn"):
+        logger.error(
+            "Account %s has no roleArn and is not the hub: skipping it rather than querying it with the hub's "
+            "credentials",
+            account["accountId"],
+        )
+        return None
     try:
         credentials = assume_role_credentials(
             account["roleArn"],
@@ -804,9 +814,9 @@ def sync_account(
 ) -> tuple[list[dict[str, Any]], int, int] | None:
     """Sync one target account and return (servers read, items written, items failed), or None if it was skipped.
 
-    Credentials (AssumeRole unless it is the hub or has no roleArn), DRS in every active region with the region
-    statuses written, EC2 enrichment, inventory writes: the legacy's per-account steps, in its order. An account
-    whose AssumeRole fails is skipped (None) before any other call, as the legacy.
+    Credentials (AssumeRole for every account but the hub), DRS in every active region with the region statuses
+    written, EC2 enrichment, inventory writes: the legacy's per-account steps, in its order. An account whose
+    AssumeRole fails, or another account without roleArn (defect 5 fixed), is skipped (None) before any other call.
     """
     credentials: dict[str, Any] | None = None
     if account_needs_assumed_role(account):
@@ -1042,7 +1052,8 @@ class SyncRun:
 def start_account_reads(account: dict[str, Any], run: SyncRun) -> dict[Future[dict[str, Any]], str] | None:
     """Start one account's reads: identity, AssumeRole, then one DRS query per active region; None if skipped.
 
-    An account whose AssumeRole fails is skipped before any other call, as the legacy. The region queries are
+    An account whose AssumeRole fails, or that is not the hub and has no roleArn (defect 5 fixed), is skipped before
+    any other call, as the legacy skips a failed AssumeRole. The region queries are
     submitted in active-region order and left running; `collect_drs_results` consumes them later, in account order.
     """
     with run.clock.stage("accounts"):

@@ -1,0 +1,110 @@
+"""Defect 5 fixed: a target account without roleArn is skipped, never queried with the hub's own credentials.
+
+The legacy reaches an account through AssumeRole only when it names a roleArn; a row of another account without one
+is queried with the Lambda's own credentials, so the hub's DRS servers are read, their region statuses written under
+that account, and their inventory rows written again (LEGACY_CONTRACT.md, known defect 5). The refactored sync now
+asks AssumeRole for every account but the hub; a row of another account without roleArn is logged as an error naming
+the account and the missing roleArn, and skipped as an account whose AssumeRole failed: no DRS query, no region
+status, no EC2 call, no inventory write, and (like any skipped account) no cleanup deletes its rows. The hub's own row
+(accountId equals the hub's) is still read with the Lambda's credentials. The change shows in a golden as the calls
+the legacy made for that account after its GetCallerIdentity (attributed by position,
+`account_segments.without_role_arn`) missing, and the response body's totalSynced lower by the inventory items the
+legacy wrote for it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from harness.approved.account_segments import AccountSegment, without_role_arn
+from harness.approved.inventory_state import inventory_table
+from harness.cassette import Cassette, Interaction
+from harness.comparison import Difference
+from harness.divergences import ApprovedDivergence, DivergenceContext, any_of, body_fields_differ
+from harness.matchers import CallKey, call_key
+
+
+def skipped_indexes(golden: Cassette) -> set[int]:
+    """The golden's interactions the fix no longer makes: each skipped account's calls after its GetCallerIdentity."""
+    return {index for segment in without_role_arn(golden) for index in range(segment.start + 1, segment.end)}
+
+
+def written_items(interaction: Interaction, table: str) -> int:
+    """How many items a recorded BatchWriteItem wrote to `table`: those sent less those handed back (0 if it failed)."""
+    if interaction.operation != "BatchWriteItem" or interaction.response is None:
+        return 0
+    if interaction.exception is not None or interaction.error is not None:
+        return 0
+    sent = interaction.params.get("RequestItems", {}).get(table, [])
+    unprocessed = (interaction.response.get("UnprocessedItems") or {}).get(table, [])
+    return len(sent) - len(unprocessed)
+
+
+def skipped_synced_items(golden: Cassette, segments: list[AccountSegment]) -> int:
+    """The inventory items the legacy wrote for the skipped accounts (what totalSynced loses)."""
+    table = inventory_table(golden)
+    return sum(
+        written_items(golden.interactions[index], table)
+        for segment in segments
+        for index in range(segment.start + 1, segment.end)
+    )
+
+
+def _missing_write(difference: Difference, context: DivergenceContext) -> bool:
+    """A write the legacy made for a skipped account, missing from the candidate."""
+    if (difference.kind, difference.change) != ("write", "missing") or not isinstance(difference.golden, dict):
+        return False
+    return difference.golden["index"] in skipped_indexes(context.golden)
+
+
+def _key(service: str, region: str, identity: str, operation: str, params: dict[str, Any], context: Any) -> CallKey:
+    """A call's match key, its parameters seen through the comparison's matching."""
+    return call_key(service, region, identity, operation, context.matching.params(params))
+
+
+def _missing_read(difference: Difference, context: DivergenceContext) -> bool:
+    """A read of a skipped account missing from the candidate, and no more of its kind missing than they made."""
+    if (difference.kind, difference.change) != ("read", "missing") or not isinstance(difference.golden, dict):
+        return False
+    view = difference.golden
+    key = _key(view["service"], view["region"], view["identity"], view["operation"], view["params"], context)
+    golden = Counter(
+        _key(i.service, i.region, i.identity, i.operation, i.params, context) for i in context.golden.interactions
+    )
+    made = Counter(_key(c.service, c.region, c.identity, c.operation, c.params, context) for c in context.observed)
+    interactions = context.golden.interactions
+    skipped = Counter(
+        _key(i.service, i.region, i.identity, i.operation, i.params, context)
+        for i in (interactions[index] for index in skipped_indexes(context.golden))
+    )
+    return 0 < golden[key] - made[key] <= skipped[key]
+
+
+def _synced_less_skipped(
+    golden_body: dict[str, Any], candidate_body: dict[str, Any], context: DivergenceContext
+) -> bool:
+    """totalSynced is the legacy's less the items it wrote for the skipped accounts."""
+    segments = without_role_arn(context.golden)
+    if not segments:
+        return False
+    expected = golden_body["totalSynced"] - skipped_synced_items(context.golden, segments)
+    return bool(candidate_body["totalSynced"] == expected)
+
+
+DIVERGENCES = (
+    ApprovedDivergence(
+        name="defect-5-no-hub-credentials-without-role",
+        defect=5,
+        description=(
+            "A target account without roleArn that is not the hub is no longer queried with the hub's credentials: "
+            "it is logged as an error and skipped like an account whose AssumeRole failed (no DRS, region status, "
+            "EC2 or inventory call; no cleanup of its rows). The hub's own row still uses the Lambda's credentials."
+        ),
+        matcher=any_of(
+            _missing_write,
+            _missing_read,
+            body_fields_differ("totalSynced", where=_synced_less_skipped),
+        ),
+    ),
+)
