@@ -101,3 +101,8 @@ def without_role_arn(golden: Cassette) -> list[AccountSegment]:
         for segment in account_segments(golden)
         if segment.account.get("accountId") != hub and not segment.account.get("roleArn")
     ]
+
+
+def skipped_indexes(golden: Cassette) -> set[int]:
+    """The golden's interactions the defect-5 fix no longer makes: each skipped account's calls after its identity."""
+    return {index for segment in without_role_arn(golden) for index in range(segment.start + 1, segment.end)}

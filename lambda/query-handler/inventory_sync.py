@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -307,30 +307,55 @@ def region_status_of(result: dict[str, Any]) -> dict[str, Any]:
     return {"status": result["regionStatus"], "serverCount": 0, "errorMessage": result["errorMessage"]}
 
 
-def record_region_statuses(account_id: str | None, region_statuses: dict[str, dict[str, Any]], now: str) -> None:
-    """Write one account's region statuses, exactly as the legacy: a batch of rows plus `update_region_status`.
+def region_server_count(region: str, region_info: dict[str, Any], region_server_totals: dict[str, int] | None) -> int:
+    """The serverCount to record for a region: the running total over the run's accounts so far, or the account's own.
+
+    With `region_server_totals` (the run's running totals by region, in account order), the account's count is added
+    to its region's total, which is returned and kept for the next account: the region status table is keyed by
+    region only, so its row must carry every account's servers (legacy defect 4, fixed: approved divergence
+    defect-4-region-status-running-total). Without it, the account's own count, as the legacy.
+    """
+    if region_server_totals is None:
+        return int(region_info["serverCount"])
+    total = region_server_totals.get(region, 0) + int(region_info["serverCount"])
+    region_server_totals[region] = total
+    return total
+
+
+def record_region_statuses(
+    account_id: str | None,
+    region_statuses: dict[str, dict[str, Any]],
+    now: str,
+    region_server_totals: dict[str, int] | None = None,
+) -> None:
+    """Write one account's region statuses: a batch of rows plus `update_region_status`, as the legacy.
 
     Only when the region status table is configured. Per region, in `region_statuses` (completion) order, the row
     `{region, accountId, status, serverCount, lastUpdated: now}` (+ errorMessage when truthy) goes into a batch writer
     and `update_region_status()` writes its own row at once; the batch flushes at the end (or every 25 rows), so the
-    BatchWriteItem overwrites the PutItems, and the last account's row wins for every account (legacy defect 4).
+    BatchWriteItem overwrites the PutItems. The table is keyed by region only, so each account's row replaces the
+    previous account's: given the run's `region_server_totals`, serverCount (and the status `update_region_status`
+    derives from it) is the running total of the region's servers over the accounts synced so far, so the last row
+    of a region counts every account's servers and a region where only an earlier account has servers stays active
+    (defect 4 fixed); status and errorMessage stay the current account's. Without it, the account's own count.
     """
     region_status_table = get_region_status_table()
     if region_status_table is None:
         return
     with region_status_table.batch_writer() as status_batch:
         for region, region_info in region_statuses.items():
+            server_count = region_server_count(region, region_info, region_server_totals)
             status_item: dict[str, Any] = {
                 "region": region,
                 "accountId": account_id,
                 "status": region_info["status"],
-                "serverCount": region_info["serverCount"],
+                "serverCount": server_count,
                 "lastUpdated": now,
             }
             if region_info["errorMessage"]:
                 status_item["errorMessage"] = region_info["errorMessage"]
             status_batch.put_item(Item=status_item)
-            update_region_status(region, region_info["serverCount"], region_info["errorMessage"])
+            update_region_status(region, server_count, region_info["errorMessage"])
 
 
 def query_drs_all_regions(
@@ -1047,6 +1072,8 @@ class SyncRun:
     clock: StageClock
     sts_client: Any
     dynamodb_client: Any
+    # Each region's servers over the accounts whose region statuses are written so far (defect 4 fixed).
+    region_server_totals: dict[str, int] = field(default_factory=dict)
 
 
 def start_account_reads(account: dict[str, Any], run: SyncRun) -> dict[Future[dict[str, Any]], str] | None:
@@ -1142,7 +1169,13 @@ def queue_account_sync(
     """
     account_id = account["accountId"]
     servers, region_statuses = collect_drs_results(account_id, drs_futures)
-    run.writes.submit(run.clock.timed("writes", record_region_statuses), account_id, region_statuses, run.now)
+    run.writes.submit(
+        run.clock.timed("writes", record_region_statuses),
+        account_id,
+        region_statuses,
+        run.now,
+        run.region_server_totals,
+    )
     run.writes.raise_if_failed()
     try:
         groups = group_instances_by_origin(servers, account_id)

@@ -1,10 +1,14 @@
 """Comparison tests (requirement 16): the refactored sync equals the legacy, call for call and write for write.
 
+Equivalence is judged through the production registry of approved divergences (`harness.gate.judge`): a difference
+passes only when a named, reviewed fix of a legacy defect covers it exactly, as in the gate.
+
 - A property: for generated worlds and completion orders P, the legacy recorded under P on the local AWS and the
   refactored replayed under P against that recording are equivalent (outputs equal, the same writes in the same
-  order, the same multiset of reads).
-- Every small (uncompressed) golden replayed into the refactored sync is equivalent: 21 scenarios under three
-  schedules, including the eight DRS error types, region status overwrites and DynamoDB batch behaviour.
+  order, the same multiset of reads), but for approved divergences.
+- Every small (uncompressed) golden replayed into the refactored sync is equivalent but for approved divergences:
+  21 scenarios under three schedules, including the eight DRS error types, region status overwrites and DynamoDB
+  batch behaviour.
 - A focused check that the region status writes of every DRS error golden are identical, item for item and in order.
 """
 
@@ -17,9 +21,10 @@ import pytest
 from hypothesis import given, settings
 
 from harness.cassette import Cassette
-from harness.experiment import check, record_scenario, replay
+from harness.divergences import Triage
+from harness.experiment import record_scenario, replay
+from harness.gate import judge
 from harness.golden import GOLDEN_DIR, read_golden
-from harness.report import describe_comparison
 from harness.scheduling import Schedule
 from harness.world.scenario import parse_scenario
 from tests.property.strategies import scenarios, schedules
@@ -90,6 +95,15 @@ def batch_rows(cassette: Cassette) -> dict[str, tuple[str, str | None]]:
     return rows
 
 
+def describe_triage(name: str, verdict: Triage) -> str:
+    """What failed a judged comparison: the differences no approved divergence covers, with their details."""
+    lines = [f"{name}: {verdict.label}"]
+    for difference in verdict.uncovered:
+        lines.append(f"  {difference.summary}")
+        lines.extend(f"    {detail}" for detail in difference.details[:8])
+    return "\n".join(lines)
+
+
 def test_the_golden_set_covers_at_least_ten_scenarios_and_every_schedule() -> None:
     scenario_names = {path.name.partition("@")[0].removesuffix(".json") for path in SMALL_GOLDENS}
     assert len(scenario_names) >= 10
@@ -100,9 +114,9 @@ def test_the_golden_set_covers_at_least_ten_scenarios_and_every_schedule() -> No
 
 @pytest.mark.parametrize("golden_path", SMALL_GOLDENS, ids=golden_id)
 def test_refactored_replays_every_small_golden_equivalently(golden_path: Path) -> None:
-    comparison = check(read_golden(golden_path), "refactored")
+    verdict = judge(read_golden(golden_path), "refactored")
 
-    assert comparison.equivalent, describe_comparison(golden_id(golden_path), comparison)
+    assert verdict.passed, describe_triage(golden_id(golden_path), verdict)
 
 
 def test_drs_error_types_golden_holds_all_eight_error_types() -> None:
@@ -132,6 +146,6 @@ def test_refactored_replayed_against_the_legacy_under_the_same_schedule_is_equiv
     scenario = parse_scenario(scenario_dict, source="<property>")
     cassette = record_scenario(scenario, "legacy", Schedule.parse(schedule_text))
 
-    comparison = check(cassette, "refactored")
+    verdict = judge(cassette, "refactored")
 
-    assert comparison.equivalent, describe_comparison(f"{scenario_dict} under {schedule_text}", comparison)
+    assert verdict.passed, describe_triage(f"{scenario_dict} under {schedule_text}", verdict)
