@@ -1,18 +1,19 @@
 """Mutation sanity: a candidate with one behaviour changed (tests/comparison/mutants.py) is reported DIVERGENT.
 
 If the comparison could not tell these apart from the legacy, "equivalent" would mean nothing. Each mutant is
-replayed against the goldens of one scenario under the gate's three schedules; at least one must diverge, and the
-report must say what differs. The completion-order mutant also shows why the schedules exist: it passes under
-`submission` and is only caught when regions complete in another order.
+replayed against the goldens of one scenario under the gate's three schedules and judged as the gate does, through
+the approved divergences (fixed legacy defects); at least one must diverge, and the report must say what differs.
+The completion-order mutant also shows why the schedules exist: it passes under `submission` and is only caught when
+regions complete in another order.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from harness.experiment import check
+from harness.divergences import Triage
+from harness.gate import judge
 from harness.golden import GOLDEN_DIR, read_golden
-from harness.report import describe_comparison
 from harness.scheduling import Schedule
 from tests.comparison.mutants import MUTANTS
 
@@ -26,12 +27,17 @@ CAUGHT_BY = {
 }
 
 
-def verdicts(mutant: str, scenario: str) -> dict[str, object]:
-    """The comparison of `mutant` with each of the scenario's goldens, by schedule."""
+def verdicts(mutant: str, scenario: str) -> dict[str, Triage]:
+    """The verdict on `mutant` against each of the scenario's goldens, by schedule, through the approved divergences."""
     return {
-        schedule: check(read_golden(GOLDEN_DIR / f"{scenario}{suffix}.json"), MUTANTS[mutant], Schedule.parse(schedule))
+        schedule: judge(read_golden(GOLDEN_DIR / f"{scenario}{suffix}.json"), MUTANTS[mutant], Schedule.parse(schedule))
         for schedule, suffix in SCHEDULE_SUFFIXES.items()
     }
+
+
+def describe(name: str, verdict: Triage) -> str:
+    """The verdict and the differences no approved divergence covers."""
+    return "\n".join([f"{name}: {verdict.label}", *(f"  {d.kind}: {d.summary}" for d in verdict.uncovered)])
 
 
 def test_every_mutant_has_a_scenario_that_catches_it() -> None:
@@ -44,18 +50,18 @@ def test_mutant_is_reported_divergent_under_some_schedule(mutant: str) -> None:
 
     comparisons = verdicts(mutant, scenario)
 
-    divergent = {schedule: c for schedule, c in comparisons.items() if not c.equivalent}
+    divergent = {schedule: verdict for schedule, verdict in comparisons.items() if not verdict.passed}
     assert divergent, f"mutant {mutant} passed every {scenario} golden"
-    for schedule, comparison in divergent.items():
-        report = describe_comparison(f"{mutant} on {scenario} under {schedule}", comparison)
+    for schedule, verdict in divergent.items():
+        report = describe(f"{mutant} on {scenario} under {schedule}", verdict)
         assert "DIVERGENT" in report
-        assert kind in {difference.kind for difference in comparison.differences}, report
+        assert kind in {difference.kind for difference in verdict.uncovered}, report
 
 
 def test_completion_order_mutant_is_only_caught_when_regions_complete_out_of_submission_order() -> None:
     comparisons = verdicts("statuses_in_submission_order", "demo-two-accounts")
 
-    assert comparisons["submission"].equivalent, describe_comparison("submission", comparisons["submission"])
-    assert not comparisons["reverse"].equivalent
-    first_write = next(d for d in comparisons["reverse"].differences if d.kind == "write")
+    assert comparisons["submission"].passed, describe("submission", comparisons["submission"])
+    assert not comparisons["reverse"].passed
+    first_write = next(d for d in comparisons["reverse"].uncovered if d.kind in ("write", "unrecorded"))
     assert "drs-region-status" in first_write.summary + "".join(first_write.details)
