@@ -103,6 +103,35 @@ def without_role_arn(golden: Cassette) -> list[AccountSegment]:
     ]
 
 
+def _assume_role_failed(golden: Cassette, segment: AccountSegment) -> bool:
+    """Whether the account's AssumeRole (its call after its GetCallerIdentity) failed, so the legacy skipped it."""
+    following = golden.interactions[segment.start + 1] if segment.start + 1 < segment.end else None
+    return (
+        following is not None
+        and following.operation == "AssumeRole"
+        and (following.error is not None or following.exception is not None or following.response is None)
+    )
+
+
+def none_left_to_sync(golden: Cassette) -> bool:
+    """Whether the defect-5 fix leaves no account synced: each is skipped for want of a roleArn or failed AssumeRole.
+
+    Only when the fix skips at least one account (otherwise the legacy synced none either).
+    """
+    skipped = without_role_arn(golden)
+    if not skipped:
+        return False
+    starts = {segment.start for segment in skipped}
+    return all(segment.start in starts or _assume_role_failed(golden, segment) for segment in account_segments(golden))
+
+
 def skipped_indexes(golden: Cassette) -> set[int]:
-    """The golden's interactions the defect-5 fix no longer makes: each skipped account's calls after its identity."""
-    return {index for segment in without_role_arn(golden) for index in range(segment.start + 1, segment.end)}
+    """The golden's interactions the defect-5 fix no longer makes: each skipped account's calls after its identity.
+
+    When it leaves no account synced, the stale cleanup after the last account is not made either: with no server
+    list read, the sync raises there, as the legacy does when no account got past AssumeRole (defect 3).
+    """
+    indexes = {index for segment in without_role_arn(golden) for index in range(segment.start + 1, segment.end)}
+    if none_left_to_sync(golden):
+        indexes.update(range(account_segments(golden)[-1].end, len(golden.interactions)))
+    return indexes

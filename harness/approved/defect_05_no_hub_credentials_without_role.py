@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from harness.approved.account_segments import AccountSegment, skipped_indexes, without_role_arn
+from harness.approved.account_segments import AccountSegment, none_left_to_sync, skipped_indexes, without_role_arn
 from harness.approved.defect_04_region_status_running_total import region_totals, running_total_params
 from harness.approved.inventory_state import inventory_table
 from harness.cassette import Cassette, Interaction
 from harness.comparison import Difference
-from harness.divergences import ApprovedDivergence, DivergenceContext, any_of, body_fields_differ
+from harness.divergences import ApprovedDivergence, DivergenceContext, any_of, body_fields_differ, outputs, response_of
 from harness.matchers import CallKey, call_key, is_write
 
 
@@ -129,6 +129,23 @@ def _synced_less_skipped(
     return bool(candidate_body["totalSynced"] == expected)
 
 
+# What the sync raises when no account was synced (the legacy's defect 3, kept): its cleanup names an unset variable.
+NO_SYNCED_ACCOUNT_MESSAGE = "cannot access local variable 'all_servers' where it is not associated with a value"
+
+
+def _raises_with_none_left(golden: dict[str, Any], candidate: dict[str, Any], context: DivergenceContext) -> bool:
+    """The legacy answered 200, but with no account left to sync the fix raises defect 3's UnboundLocalError.
+
+    The legacy synced an account without roleArn; skipped, it leaves none, and the sync raises what the legacy raises
+    when no account got past AssumeRole (defect 3, kept), before the stale cleanup.
+    """
+    return bool(
+        none_left_to_sync(context.golden)
+        and (response_of(golden) or {}).get("statusCode") == 200
+        and candidate.get("exception") == {"type": "UnboundLocalError", "message": NO_SYNCED_ACCOUNT_MESSAGE}
+    )
+
+
 DIVERGENCES = (
     ApprovedDivergence(
         name="defect-5-no-hub-credentials-without-role",
@@ -143,6 +160,7 @@ DIVERGENCES = (
             _realigned_write,
             _missing_read,
             body_fields_differ("totalSynced", where=_synced_less_skipped),
+            outputs(_raises_with_none_left),
         ),
     ),
 )

@@ -20,7 +20,7 @@ from harness.experiment import record_scenario
 from harness.gate import judge
 from harness.golden import GOLDEN_DIR, read_golden
 from harness.lambda_env import REPO_ROOT, import_lambda_module
-from harness.world.scenario import load_scenario
+from harness.world.scenario import load_scenario, parse_scenario
 
 NAME = "defect-5-no-hub-credentials-without-role"
 SCENARIO = REPO_ROOT / "scenarios" / "target-without-role-arn.yaml"
@@ -133,16 +133,53 @@ def test_the_fix_is_approved_by_name_and_divergent_without_it(name: str) -> None
 
 
 def test_the_hubs_own_row_without_role_is_still_read() -> None:
-    # The hub is the second target account and has no roleArn: the fix changes nothing there.
-    assert judge(read_golden(HUB_AS_SECOND), "refactored", registry=defect_5.DIVERGENCES).verdict == "equivalent"
+    # The hub is the second target account and has no roleArn: the fix changes nothing there (only defect 4 shows).
+    verdict = judge(read_golden(HUB_AS_SECOND), "refactored")
+    assert verdict.passed and verdict.covered_by(NAME) == []
+    assert without_role_arn(read_golden(HUB_AS_SECOND)) == []
 
 
 @pytest.mark.parametrize(
-    ("candidate", "golden_path"),
-    [("skip_without_asking_sts", GOLDEN), ("skip_the_hub_too", HUB_AS_SECOND)],
+    ("candidate", "golden_path", "uncovered"),
+    [
+        ("skip_without_asking_sts", GOLDEN, ("read", "GetCallerIdentity")),
+        ("skip_the_hub_too", HUB_AS_SECOND, ("read", "DescribeSourceServers")),
+    ],
 )
-def test_wrong_variants_of_the_fix_stay_divergent(candidate: str, golden_path: Any) -> None:
-    verdict = judge(read_golden(golden_path), f"{THIS}:{candidate}", registry=defect_5.DIVERGENCES)
+def test_wrong_variants_of_the_fix_stay_divergent(candidate: str, golden_path: Any, uncovered: tuple[str, str]) -> None:
+    verdict = judge(read_golden(golden_path), f"{THIS}:{candidate}")
 
     assert verdict.verdict == "DIVERGENT"
-    assert verdict.uncovered
+    assert uncovered in {(atom.kind, atom.operation) for d in verdict.uncovered for atom in d.atoms()}
+
+
+def test_the_matchers_name_only_that_accounts_calls(golden: Cassette) -> None:
+    [skipped] = without_role_arn(golden)
+    # Its identity call stays; everything after it up to the cleanup's Scan is what the fix no longer makes.
+    assert defect_5.skipped_indexes(golden) == set(range(skipped.start + 1, skipped.end))
+    assert golden.interactions[skipped.end].params.get("FilterExpression") == "sourceAccountId = :acct_id"
+
+
+def test_with_no_account_left_the_fix_raises_as_the_legacy_does_with_none_synced() -> None:
+    # The only target row has no roleArn: the legacy syncs the hub's servers under it; the fix skips it, so no
+    # account is synced and the sync raises defect 3's error (kept) before the cleanup, as the legacy does then.
+    world = parse_scenario(
+        {
+            "name": "defect-05-only-row-without-role",
+            "seed": 5,
+            "hub_account": "999999999999",
+            "active_regions": [{"region": "us-east-1", "serverCount": 1}],
+            "target_accounts": [{"accountId": NO_ROLE, "accountName": "legacy-dc"}],
+            "accounts": {"999999999999": {"drs": {"us-east-1": {"servers": 1}}}},
+        },
+        source="<test>",
+    )
+    legacy = record_scenario(world, "legacy")
+
+    verdict = judge(legacy, "refactored")
+
+    assert body(legacy)["totalSynced"] == 1
+    assert verdict.label == f"approved ({NAME})"
+    [output] = [d for d in verdict.covered_by(NAME) if d.kind == "output"]
+    assert output.candidate["exception"]["type"] == "UnboundLocalError"
+    assert any(d.kind == "read" and d.operation == "Scan" for d in verdict.covered_by(NAME))
