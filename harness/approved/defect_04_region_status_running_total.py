@@ -114,10 +114,33 @@ def compute_region_totals(golden: Cassette) -> RegionTotals | None:
     for index, interaction in enumerate(golden.interactions):
         if interaction.operation == "PutItem" and interaction.params.get("TableName") == table:
             region = _text(interaction.params.get("Item", {}).get("region"))
+            flushed = _row_flushed_just_before(golden, table, index, region, occurrence_of_row)
             later = [occurrence for row_index, occurrence in rows_by_region.get(region or "", []) if row_index > index]
-            if later:
+            if flushed is not None:
+                occurrence_of_put[index] = flushed
+            elif later:
                 occurrence_of_put[index] = later[0]
     return RegionTotals(occurrence_of_row, occurrence_of_put, counts, frozenset(skipped))
+
+
+def _row_flushed_just_before(
+    golden: Cassette, table: str, index: int, region: str | None, occurrence_of_row: dict[RowPlace, int]
+) -> int | None:
+    """The occurrence of the PutItem at `index` when its own row went out in the batch call right before it.
+
+    The legacy adds a region's row to the batch, then writes its PutItem: when that row fills the batch (25 rows),
+    the BatchWriteItem carrying it, as its last row, comes immediately before the PutItem.
+    """
+    if index == 0:
+        return None
+    previous = golden.interactions[index - 1]
+    rows = previous.params.get("RequestItems", {}).get(table) if previous.operation == "BatchWriteItem" else None
+    if not isinstance(rows, list) or not rows:
+        return None
+    last = rows[-1].get("PutRequest", {}).get("Item", {})
+    if _text(last.get("region")) != region:
+        return None
+    return occurrence_of_row.get((index - 1, len(rows) - 1))
 
 
 def derived_status(error_message: Any, server_count: int) -> str:

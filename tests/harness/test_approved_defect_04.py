@@ -130,3 +130,21 @@ def test_the_matcher_refuses_any_other_count_or_field() -> None:
     assert not defect_4.running_total_write(altered(batch, bump_batch_count), context)
     assert not defect_4.running_total_write(altered(batch, rename_batch_account), context)
     assert not defect_4.running_total_write(altered(put, wrong_put_status), context)
+
+
+def test_a_put_right_after_a_full_batch_belongs_to_that_batchs_account() -> None:
+    # With 28 regions the 25th row fills the batch, which goes out before that region's PutItem.
+    golden = read_golden(GOLDEN_DIR / "many-regions-two-accounts.json")
+    totals = defect_4.region_totals(golden)
+    assert totals is not None
+    table = defect_4.region_table(golden) or ""
+    after_full_batch = [
+        index
+        for index, interaction in enumerate(golden.interactions)
+        if interaction.operation == "PutItem"
+        and golden.interactions[index - 1].operation == "BatchWriteItem"
+        and len(golden.interactions[index - 1].params["RequestItems"].get(table, [])) == 25
+    ]
+
+    assert len(after_full_batch) == 2
+    assert [totals.occurrence_of_put[index] for index in after_full_batch] == [0, 1]
