@@ -387,11 +387,22 @@ def test_the_defect_3_fix_answers_200_and_passes_only_with_its_approval() -> Non
     assert verdict.comparison.calls == 2
 
 
-def test_the_refactored_sync_needs_no_approval_and_unused_approvals_change_nothing() -> None:
-    rows = run_gate("refactored", [STALE_MULTI, FAILS_LAST, NO_TARGETS], registry=(DEFECT_1, DEFECT_2, DEFECT_3))
+def test_the_refactored_sync_needs_no_other_approval_and_unused_approvals_change_nothing() -> None:
+    # The refactored sync fixes defect 4 (approved in the production registry), which shows with several accounts.
+    registry = (DEFECT_1, DEFECT_2, DEFECT_3, *registered_divergences())
+    rows = run_gate("refactored", [STALE_MULTI, FAILS_LAST, NO_TARGETS], registry=registry)
 
-    assert [row.verdict for row in rows] == ["equivalent"] * 3
-    assert all(row.passed and not row.approved for row in rows)
+    assert [row.verdict for row in rows] == [
+        "approved (defect-4-region-status-running-total)",
+        "equivalent",
+        "equivalent",
+    ]
+    assert all(row.passed for row in rows)
+    assert [[divergence.name for divergence in row.triage.approved] if row.triage else [] for row in rows] == [
+        ["defect-4-region-status-running-total"],
+        [],
+        [],
+    ]
 
 
 # The registry and the fine-grained differences it matches -----------------------------------------------------
