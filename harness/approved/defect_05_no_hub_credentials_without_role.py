@@ -95,7 +95,9 @@ def _realigned_write(difference: Difference, context: DivergenceContext) -> bool
     return difference.kind == "write" and writes_as_fixed(context)
 
 
-def _key(service: str, region: str, identity: str, operation: str, params: dict[str, Any], context: Any) -> CallKey:
+def _key(
+    service: str, region: str, identity: str, operation: str, params: dict[str, Any], context: DivergenceContext
+) -> CallKey:
     """A call's match key, its parameters seen through the comparison's matching."""
     return call_key(service, region, identity, operation, context.matching.params(params))
 

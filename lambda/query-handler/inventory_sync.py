@@ -1094,7 +1094,7 @@ class SyncTotals:
 
 @dataclass(frozen=True)
 class SyncRun:
-    """One run's shared state: timestamp, regions, settings, pools, ordered writes, clock and its reused clients.
+    """One run's shared state: timestamp, regions, settings, pools, ordered writes, clock, clients, region totals.
 
     The STS client serves the origin groups' GetCallerIdentity and AssumeRole calls (one pair per group, so a client
     per call would dominate their cost), the plain DynamoDB client the inventory batches of prepared rows: the calls
