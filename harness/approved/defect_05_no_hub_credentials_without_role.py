@@ -9,7 +9,11 @@ status, no EC2 call, no inventory write, and (like any skipped account) no clean
 (accountId equals the hub's) is still read with the Lambda's credentials. The change shows in a golden as the calls
 the legacy made for that account after its GetCallerIdentity (attributed by position,
 `account_segments.without_role_arn`) missing, and the response body's totalSynced lower by the inventory items the
-legacy wrote for it.
+legacy wrote for it. Where defect 4's fix shows too, the comparison may pair a skipped write with a later account's
+changed one: such pairings pass only when the candidate's whole write sequence is the predicted one
+(`writes_as_fixed`). Where the skipped accounts leave no account synced, the sync raises defect 3's UnboundLocalError
+(kept) before the stale cleanup, as the legacy does when no account gets past AssumeRole: the legacy's 200 and its
+cleanup calls are then the expected difference.
 """
 
 from __future__ import annotations

@@ -771,6 +771,8 @@ class AccountedBatchWriter(BatchWriter):
     rest drained at exit). An item counts as written once DynamoDB accepted the batch carrying it; when a batch's call
     fails, each of its items is logged with its key (sourceServerArn, stagingAccountId) and counted lost, and writing
     goes on, the final flush included (legacy defect 6, fixed: approved divergence defect-6-count-every-lost-item).
+    It overrides BatchWriter's `_flush` and reads its `_items_buffer` and `_flush_amount` (boto3 is pinned in
+    constraints.txt; the unit tests of the inventory writes exercise them).
     """
 
     def __init__(self, table_name: str, client: Any) -> None:
