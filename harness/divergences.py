@@ -268,6 +268,11 @@ def triage(comparison: Comparison, registry: Sequence[ApprovedDivergence], conte
     covered: list[Coverage] = []
     uncovered: list[Difference] = []
     for difference in comparison.differences:
+        split_output = difference.kind == "output" and bool(difference.parts)
+        whole = _claimant(difference, divergences, context) if split_output else None
+        if whole is not None:  # one fix accounts for every changed body field at once
+            covered.append(Coverage(whole, difference))
+            continue
         claims = [(atom, _claimant(atom, divergences, context)) for atom in difference.atoms()]
         if all(name is None for _, name in claims):
             uncovered.append(difference)

@@ -18,14 +18,19 @@ DESCRIBE_SOURCE_SERVERS = "DescribeSourceServers"
 ACCOUNT_SESSION_NAME = "inventory-sync"
 
 
-def target_accounts(golden: Cassette) -> list[Any]:
-    """The target account ids the golden's run read from the target accounts table (every recorded page), typed."""
+def target_rows(golden: Cassette) -> list[dict[str, Any]]:
+    """The target account rows the golden's run read from the target accounts table (every recorded page), typed."""
     table = golden.header.get("environment", {}).get("TARGET_ACCOUNTS_TABLE")
-    found: list[Any] = []
+    found: list[dict[str, Any]] = []
     for interaction in golden.interactions:
         if interaction.operation == "Scan" and interaction.params.get("TableName") == table and interaction.response:
-            found.extend(dynamodb_item(item).get("accountId") for item in interaction.response.get("Items", []))
+            found.extend(dynamodb_item(item) for item in interaction.response.get("Items", []))
     return found
+
+
+def target_accounts(golden: Cassette) -> list[Any]:
+    """The target account ids, in scan order, typed."""
+    return [row.get("accountId") for row in target_rows(golden)]
 
 
 def hub_account(golden: Cassette) -> str | None:
@@ -49,15 +54,20 @@ def account_of_identity(golden: Cassette, identity: str) -> str | None:
 
 
 def unread_accounts(context: DivergenceContext) -> set[str]:
-    """Target accounts the golden's run could not read: their own AssumeRole (session `inventory-sync`) failed.
+    """Target accounts the refactored sync cannot read: their own AssumeRole (session `inventory-sync`) failed, or
+    their row names no roleArn and they are not the hub (skipped since defect 5 is fixed).
 
     An AssumeRole of an EC2 origin group (session `inventory-ec2-query`) failing says nothing of the account's read.
     """
-    return {
+    failed_roles = {
         str(_account_of_role(interaction.params.get("RoleArn")))
         for interaction in context.golden_calls("AssumeRole", "sts")
         if interaction.params.get("RoleSessionName") == ACCOUNT_SESSION_NAME and failed(interaction)
     }
+    hub = hub_account(context.golden)
+    return failed_roles | {
+        str(row.get("accountId")) for row in target_rows(context.golden) if not row.get("roleArn")
+    } - {hub}
 
 
 def _account_of_role(role_arn: Any) -> str | None:

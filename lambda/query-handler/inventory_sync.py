@@ -161,13 +161,14 @@ def collect_accounts_to_query() -> list[dict[str, Any]]:
 
 
 def account_needs_assumed_role(account: dict[str, Any], sts_client: Any = None) -> bool:
-    """Return whether `account` must be reached through AssumeRole: it is not the hub and it names a roleArn.
+    """Return whether `account` must be reached through AssumeRole: every account but the hub itself.
 
     Asks STS for the hub's account id (one GetCallerIdentity per account, as the legacy; through `sts_client` when
-    given). The hub itself, or a row without roleArn (legacy defect 5), is queried with the Lambda's own credentials.
+    given). Only the hub is queried with the Lambda's own credentials: a row of another account without roleArn is
+    not (approved divergence defect-5-no-hub-credentials-without-role; `get_account_credentials` refuses it).
     """
     current_account_id = get_current_account_id(sts_client)
-    return account["accountId"] != current_account_id and bool(account.get("roleArn"))
+    return bool(account["accountId"] != current_account_id)
 
 
 def get_account_credentials(account: dict[str, Any], sts_client: Any = None) -> dict[str, str] | None:
@@ -175,8 +176,17 @@ def get_account_credentials(account: dict[str, Any], sts_client: Any = None) -> 
 
     AssumeRole (through `sts_client` when given) carries RoleSessionName "inventory-sync", DurationSeconds 900 and
     ExternalId only when the account has a truthy one. Any failure is logged and answered with None; the caller then
-    skips the account, as the legacy.
+    skips the account, as the legacy. An account without roleArn (never the hub: see `account_needs_assumed_role`)
+    is logged as an error and answered with None without any call, so it is skipped too instead of being queried
+    with the hub's credentials (legacy defect 5, fixed: approved divergence defect-5-no-hub-credentials-without-role).
     """
+    if not account.get("roleArn"):
+        logger.error(
+            "Account %s has no roleArn and is not the hub: skipping it rather than querying it with the hub's "
+            "credentials",
+            account["accountId"],
+        )
+        return None
     try:
         credentials = assume_role_credentials(
             account["roleArn"],
@@ -295,30 +305,55 @@ def region_status_of(result: dict[str, Any]) -> dict[str, Any]:
     return {"status": result["regionStatus"], "serverCount": 0, "errorMessage": result["errorMessage"]}
 
 
-def record_region_statuses(account_id: str | None, region_statuses: dict[str, dict[str, Any]], now: str) -> None:
-    """Write one account's region statuses, exactly as the legacy: a batch of rows plus `update_region_status`.
+def region_server_count(region: str, region_info: dict[str, Any], region_server_totals: dict[str, int] | None) -> int:
+    """The serverCount to record for a region: the running total over the run's accounts so far, or the account's own.
+
+    With `region_server_totals` (the run's running totals by region, in account order), the account's count is added
+    to its region's total, which is returned and kept for the next account: the region status table is keyed by
+    region only, so its row must carry every account's servers (legacy defect 4, fixed: approved divergence
+    defect-4-region-status-running-total). Without it, the account's own count, as the legacy.
+    """
+    if region_server_totals is None:
+        return int(region_info["serverCount"])
+    total = region_server_totals.get(region, 0) + int(region_info["serverCount"])
+    region_server_totals[region] = total
+    return total
+
+
+def record_region_statuses(
+    account_id: str | None,
+    region_statuses: dict[str, dict[str, Any]],
+    now: str,
+    region_server_totals: dict[str, int] | None = None,
+) -> None:
+    """Write one account's region statuses: a batch of rows plus `update_region_status`, as the legacy.
 
     Only when the region status table is configured. Per region, in `region_statuses` (completion) order, the row
     `{region, accountId, status, serverCount, lastUpdated: now}` (+ errorMessage when truthy) goes into a batch writer
     and `update_region_status()` writes its own row at once; the batch flushes at the end (or every 25 rows), so the
-    BatchWriteItem overwrites the PutItems, and the last account's row wins for every account (legacy defect 4).
+    BatchWriteItem overwrites the PutItems. The table is keyed by region only, so each account's row replaces the
+    previous account's: given the run's `region_server_totals`, serverCount (and the status `update_region_status`
+    derives from it) is the running total of the region's servers over the accounts synced so far, so the last row
+    of a region counts every account's servers and a region where only an earlier account has servers stays active
+    (defect 4 fixed); status and errorMessage stay the current account's. Without it, the account's own count.
     """
     region_status_table = get_region_status_table()
     if region_status_table is None:
         return
     with region_status_table.batch_writer() as status_batch:
         for region, region_info in region_statuses.items():
+            server_count = region_server_count(region, region_info, region_server_totals)
             status_item: dict[str, Any] = {
                 "region": region,
                 "accountId": account_id,
                 "status": region_info["status"],
-                "serverCount": region_info["serverCount"],
+                "serverCount": server_count,
                 "lastUpdated": now,
             }
             if region_info["errorMessage"]:
                 status_item["errorMessage"] = region_info["errorMessage"]
             status_batch.put_item(Item=status_item)
-            update_region_status(region, region_info["serverCount"], region_info["errorMessage"])
+            update_region_status(region, server_count, region_info["errorMessage"])
 
 
 def query_drs_all_regions(
@@ -720,32 +755,71 @@ def prepare_inventory(
     return PreparedInventory(arns, rows, typed=False)
 
 
+def _plain_key_value(value: Any) -> Any:
+    """A key attribute as text for a log line, whether the row is plain or in wire form (`{"S": ...}`)."""
+    if isinstance(value, dict) and len(value) == 1:
+        return next(iter(value.values()))
+    return value
+
+
+class AccountedBatchWriter(BatchWriter):
+    """boto3's BatchWriter, same calls, that accounts for every item and goes on after a failed batch.
+
+    The calls are BatchWriter's own (a BatchWriteItem per 25 items, unprocessed items resent with the next batch, the
+    rest drained at exit). An item counts as written once DynamoDB accepted the batch carrying it; when a batch's call
+    fails, each of its items is logged with its key (sourceServerArn, stagingAccountId) and counted lost, and writing
+    goes on, the final flush included (legacy defect 6, fixed: approved divergence defect-6-count-every-lost-item).
+    It overrides BatchWriter's `_flush` and reads its `_items_buffer` and `_flush_amount` (boto3 is pinned in
+    constraints.txt; the unit tests of the inventory writes exercise them).
+    """
+
+    def __init__(self, table_name: str, client: Any) -> None:
+        """A writer of `table_name` through `client`, nothing written or lost yet."""
+        super().__init__(table_name, client)
+        self.written = 0
+        self.lost = 0
+
+    def _flush(self) -> None:
+        """Send the next batch as BatchWriter does; count its items written, or lost when the call fails."""
+        batch = self._items_buffer[: self._flush_amount]
+        left = len(self._items_buffer) - len(batch)
+        try:
+            super()._flush()
+        except Exception as error:
+            self.lost += len(batch)
+            for request in batch:
+                item = request.get("PutRequest", {}).get("Item", {})
+                logger.error(
+                    "Inventory item lost with its failed batch (sourceServerArn %s, stagingAccountId %s): %s",
+                    _plain_key_value(item.get("sourceServerArn")),
+                    _plain_key_value(item.get("stagingAccountId")),
+                    error,
+                )
+            return
+        self.written += len(batch) - (len(self._items_buffer) - left)
+
+
 def write_prepared_inventory(prepared: PreparedInventory, dynamodb_client: Any = None) -> tuple[int, int]:
     """Write prepared rows to the inventory table with one batch writer; return (items written, items failed).
 
-    Typed rows go through boto3's BatchWriter on the plain DynamoDB client `dynamodb_client` (same BatchWriteItem
-    calls as the Table's batch writer, without serialising again); untyped ones through the Table's batch writer. A
-    row that could not be built, or a `put_item` whose flush fails, is logged and counted as one failure, and the rest
-    continue (one failure for up to 25 lost items, legacy defect 6). A failure of the final flush propagates (defect 6).
+    Typed rows go through the plain DynamoDB client `dynamodb_client` (same BatchWriteItem calls as the Table's batch
+    writer, without serialising again); untyped ones through the Table's client, which serialises them. A row that
+    could not be built is logged and counted as one failure. A batch whose call fails, the final flush included, is
+    counted as one failure per item it carried, each logged with its key, and the rest continue; items count as
+    written only once their batch is (legacy defect 6, fixed: approved divergence defect-6-count-every-lost-item).
     """
     inventory_table = get_inventory_table()
-    synced = 0
     errors = 0
-    if prepared.typed:
-        writer = BatchWriter(inventory_table.name, dynamodb_client or default_client("dynamodb"))
-    else:
-        writer = inventory_table.batch_writer()
+    client = (dynamodb_client or default_client("dynamodb")) if prepared.typed else inventory_table.meta.client
+    writer = AccountedBatchWriter(inventory_table.name, client)
     with writer as batch:
         for arn, row in zip(prepared.arns, prepared.rows, strict=True):
-            try:
-                if isinstance(row, Exception):
-                    raise row
-                batch.put_item(Item=row)
-                synced += 1
-            except Exception as error:
-                logger.error("Failed to write inventory item for %s: %s", arn, error)
+            if isinstance(row, Exception):
+                logger.error("Failed to write inventory item for %s: %s", arn, row)
                 errors += 1
-    return synced, errors
+                continue
+            batch.put_item(Item=row)
+    return writer.written, errors + writer.lost
 
 
 def write_inventory_to_dynamodb(
@@ -753,9 +827,9 @@ def write_inventory_to_dynamodb(
 ) -> tuple[int, int]:
     """Write one account's servers to the inventory table and return (items written, items failed).
 
-    One batch writer (BatchWriteItem of 25 items; boto3 resends unprocessed items). An item that cannot be built, or
-    a `put_item` whose flush fails, is logged and counted as one failure, and the rest continue (one failure for up to
-    25 lost items, legacy defect 6). A failure of the final flush, at the end of the batch, propagates (defect 6).
+    One batch writer (BatchWriteItem of 25 items; boto3 resends unprocessed items). An item that cannot be built is
+    logged and counted as one failure; a batch whose call fails, the final flush included, counts one failure per
+    item it carried and the rest continue (defect 6 fixed, see `write_prepared_inventory`).
     """
     return write_prepared_inventory(prepare_inventory(servers, account_id, now, ec2_details))
 
@@ -866,9 +940,9 @@ def sync_account(
 ) -> tuple[list[dict[str, Any]], int, int] | None:
     """Sync one target account and return (servers read, items written, items failed), or None if it was skipped.
 
-    Credentials (AssumeRole unless it is the hub or has no roleArn), DRS in every active region with the region
-    statuses written, EC2 enrichment, inventory writes: the legacy's per-account steps, in its order. An account
-    whose AssumeRole fails is skipped (None) before any other call, as the legacy.
+    Credentials (AssumeRole for every account but the hub), DRS in every active region with the region statuses
+    written, EC2 enrichment, inventory writes: the legacy's per-account steps, in its order. An account whose
+    AssumeRole fails, or another account without roleArn (defect 5 fixed), is skipped (None) before any other call.
     """
     credentials: dict[str, Any] | None = None
     if account_needs_assumed_role(account):
@@ -1084,7 +1158,7 @@ class SyncTotals:
 
 @dataclass(frozen=True)
 class SyncRun:
-    """One run's shared state: timestamp, regions, settings, pools, ordered writes, clock and its reused clients.
+    """One run's shared state: timestamp, regions, settings, pools, ordered writes, clock, clients, region totals.
 
     The STS client serves the origin groups' GetCallerIdentity and AssumeRole calls (one pair per group, so a client
     per call would dominate their cost), the plain DynamoDB client the inventory batches of prepared rows: the calls
@@ -1099,12 +1173,15 @@ class SyncRun:
     clock: StageClock
     sts_client: Any
     dynamodb_client: Any
+    # Each region's servers over the accounts whose region statuses are written so far (defect 4 fixed).
+    region_server_totals: dict[str, int] = field(default_factory=dict)
 
 
 def start_account_reads(account: dict[str, Any], run: SyncRun) -> dict[Future[dict[str, Any]], str] | None:
     """Start one account's reads: identity, AssumeRole, then one DRS query per active region; None if skipped.
 
-    An account whose AssumeRole fails is skipped before any other call, as the legacy. The region queries are
+    An account whose AssumeRole fails, or that is not the hub and has no roleArn (defect 5 fixed), is skipped before
+    any other call, as the legacy skips a failed AssumeRole. The region queries are
     submitted in active-region order and left running; `collect_drs_results` consumes them later, in account order.
     """
     with run.clock.stage("accounts"):
@@ -1193,7 +1270,13 @@ def queue_account_sync(
     """
     account_id = account["accountId"]
     servers, region_statuses = collect_drs_results(account_id, drs_futures)
-    run.writes.submit(run.clock.timed("writes", record_region_statuses), account_id, region_statuses, run.now)
+    run.writes.submit(
+        run.clock.timed("writes", record_region_statuses),
+        account_id,
+        region_statuses,
+        run.now,
+        run.region_server_totals,
+    )
     run.writes.raise_if_failed()
     try:
         groups = group_instances_by_origin(servers, account_id)

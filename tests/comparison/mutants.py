@@ -41,10 +41,12 @@ def statuses_in_submission_order() -> dict[str, Any]:
     sync = _inventory_sync()
     real = sync.record_region_statuses
 
-    def in_submission_order(account_id: Any, region_statuses: dict[str, dict[str, Any]], now: str) -> None:
+    def in_submission_order(
+        account_id: Any, region_statuses: dict[str, dict[str, Any]], now: str, *totals: dict[str, int]
+    ) -> None:
         regions = sync.get_active_regions() or sync.DRS_REGIONS
         ordered = {region: region_statuses[region] for region in regions if region in region_statuses}
-        real(account_id, ordered, now)
+        real(account_id, ordered, now, *totals)
 
     with _swapped(sync, "record_region_statuses", in_submission_order):
         return sync.sync_source_server_inventory()

@@ -91,7 +91,7 @@ def test_the_gate_approves_the_refactored_cleanup_by_name(golden: str, names: se
     verdict = gate(golden)
 
     assert verdict.verdict == "approved", verdict.uncovered
-    assert {divergence.name for divergence in verdict.approved} == names
+    assert names <= {divergence.name for divergence in verdict.approved}
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ Each example runs `inventory_sync.sync_source_server_inventory` once on the in-p
 an oracle built from the scenario (LEGACY_CONTRACT.md) and from what the world answered:
 
 - every server of a successful region of an account that got credentials is written exactly once per listing;
-- every active region gets a status, once per synced account: one `update_region_status` PutItem and one batch row;
+- every active region gets a status, once per synced account: one `update_region_status` PutItem and one batch row,
+  whose serverCount is the running total of the region's servers over the accounts synced so far (defect 4 fixed);
 - one region's or account's failure never stops the others: every other region is still queried and its servers
   end up in the table (unless the stale cleanup removed them, which the cleanup invariant accounts for);
 - no BatchWriteItem carries more than 25 requests;
@@ -13,11 +14,12 @@ an oracle built from the scenario (LEGACY_CONTRACT.md) and from what the world a
   succeeded, and the cleanup deletes exactly the rows the contract's step 6 names;
 - EC2 metadata is attached to an item exactly when DescribeInstances returned its instance.
 
-Defects kept by the refactor shape the oracle rather than the generator: an account without roleArn or the hub
-itself lists the hub's own servers (defect 5), so "exactly once" is per listing, not per server; the region status
-table keeps the last synced account's row (defect 4). Defects 1-3 are fixed (approved divergences): the cleanup
-covers every synced account against every listing of the run, keeps the rows of accounts and regions that could not
-be read, and with no account synced the run completes with nothing to clean. Defects the
+Defects kept or fixed by the refactor shape the oracle rather than the generator: only the hub itself is listed with
+the hub's own credentials, an account without roleArn being skipped like a failed AssumeRole (defect 5 fixed), and a
+target listing the hub's servers makes "exactly once" per listing, not per server; the region status table's last row
+of a region carries the last synced account's status and every synced account's servers (defect 4 fixed). Defects 1-3
+are fixed too: the cleanup covers every synced account against every listing of the run, keeps the rows of accounts
+and regions that could not be read, and with no account synced the run completes with nothing to clean. Defects the
 generator does not reach: 6 (no DynamoDB error faults, only UnprocessedItems, which the batch writer resends; a
 flush failure would make "written exactly once" and the totals false by design), 9 (three target rows always fit
 one scan page), 10 and 11 (generated DRS documents are well-formed).
@@ -155,7 +157,7 @@ class Oracle:
 
     @property
     def synced(self) -> list[TargetPlan]:
-        """The targets that got credentials (all but those whose AssumeRole failed)."""
+        """The targets that got credentials (all but those whose AssumeRole failed or that have no roleArn)."""
         return [target for target in self.targets if target.synced]
 
     def drs_account(self, identity: str) -> str:
@@ -203,9 +205,10 @@ def build_oracle(scenario: Scenario, report: RunReport) -> Oracle:
     accounts_scan = calls(report.interactions, "Scan", environment["TARGET_ACCOUNTS_TABLE"])[0]
     targets = []
     for row in map(plain_item, accounts_scan.response["Items"]):
-        assumed = row["accountId"] != hub and bool(row.get("roleArn"))
+        assumed = row["accountId"] != hub
         spec = scenario.accounts.get(row["accountId"])
-        role_fails = assumed and spec is not None and spec.assume_role_error is not None
+        # Defect 5 fixed: another account without roleArn is skipped, as one whose AssumeRole fails.
+        role_fails = assumed and (not row.get("roleArn") or (spec is not None and spec.assume_role_error is not None))
         targets.append(TargetPlan(row["accountId"], row["accountId"] if assumed else HUB_IDENTITY, not role_fails))
     regions_scan = calls(report.interactions, "Scan", environment["DRS_REGION_STATUS_TABLE"])[0]
     active_regions = [plain_item(item)["region"] for item in regions_scan.response["Items"]] or list(DRS_REGIONS)
@@ -262,17 +265,24 @@ def assert_batches_never_exceed_25_items(oracle: Oracle) -> None:
 
 
 def assert_every_active_region_gets_a_status(oracle: Oracle) -> None:
-    """Per synced account and active region: one update_region_status PutItem and one accepted batch row."""
+    """Per synced account and active region: one update_region_status PutItem and one accepted batch row.
+
+    Their serverCount is the region's running total over the synced accounts so far (defect 4 fixed), and the
+    PutItem's status is derived from it.
+    """
     table = oracle.scenario.environment()["DRS_REGION_STATUS_TABLE"]
     last_checked = oracle.scenario.clock.strftime("%Y-%m-%dT%H:%M:%SZ")
     expected_puts: Counter[tuple[Any, ...]] = Counter()
     expected_rows: Counter[tuple[Any, ...]] = Counter()
+    totals: Counter[str] = Counter()
     for target in oracle.synced:
         for region in oracle.active_regions:
             status, count, message = oracle.region_outcome(target.identity, region)
-            direct = "ERROR" if message else ("AVAILABLE" if count > 0 else "UNINITIALIZED")
-            expected_puts[(region, direct, count, message, last_checked)] += 1
-            expected_rows[(region, target.account_id, status, count, message)] += 1
+            totals[region] += count
+            total = totals[region]
+            direct = "ERROR" if message else ("AVAILABLE" if total > 0 else "UNINITIALIZED")
+            expected_puts[(region, direct, total, message, last_checked)] += 1
+            expected_rows[(region, target.account_id, status, total, message)] += 1
     direct_puts = [plain_item(call.params["Item"]) for call in calls(oracle.report.interactions, "PutItem", table)]
     written_puts = Counter(
         (item["region"], item["status"], item["serverCount"], item["errorMessage"], item["lastChecked"])
@@ -286,24 +296,28 @@ def assert_every_active_region_gets_a_status(oracle: Oracle) -> None:
     assert written_rows == expected_rows
 
 
-def assert_last_synced_account_owns_the_region_table(oracle: Oracle) -> None:
-    """After the run each active region's row is one the last synced account wrote (defect 4: last writer wins)."""
+def assert_region_table_counts_every_synced_account(oracle: Oracle) -> None:
+    """After the run each active region's row is the last synced account's, counting every synced account's servers.
+
+    The table is keyed by region only: the last write wins, so it carries the running total (defect 4 fixed).
+    """
     if not oracle.synced:
         return
     last = oracle.synced[-1]
     final = {row["region"]: row for row in oracle.report.tables["region_status"]}
     for region in oracle.active_regions:
-        status, count, message = oracle.region_outcome(last.identity, region)
+        status, _, message = oracle.region_outcome(last.identity, region)
+        total = sum(oracle.region_outcome(target.identity, region)[1] for target in oracle.synced)
         row = final[region]
         if "accountId" in row:  # the batch row (normally the last write)
             assert (row["accountId"], row["status"], row["serverCount"], row.get("errorMessage")) == (
                 last.account_id,
                 status,
-                count,
+                total,
                 message,
             )
         else:  # update_region_status's row, when a 25-row flush sent the batch row first
-            assert (row["serverCount"], row["errorMessage"]) == (count, message)
+            assert (row["serverCount"], row["errorMessage"]) == (total, message)
 
 
 def assert_counts_add_up(oracle: Oracle, puts: list[dict[str, Any]]) -> None:
@@ -402,7 +416,7 @@ def test_refactored_sync_keeps_its_invariants_in_any_world_and_completion_order(
     assert_batches_never_exceed_25_items(oracle)
     assert_every_region_of_every_synced_account_is_queried(oracle)
     assert_every_active_region_gets_a_status(oracle)
-    assert_last_synced_account_owns_the_region_table(oracle)
+    assert_region_table_counts_every_synced_account(oracle)
     if not oracle.synced:
         assert_no_synced_account_completes_with_nothing_to_clean(oracle)
         return

@@ -115,6 +115,25 @@ class TestGetAccountCredentials:
         # botocore rejects a too-short RoleArn before any request: still answered with None.
         assert shared_world.module.get_account_credentials(account(PROD, roleArn="x")) is None
 
+    @pytest.mark.parametrize(
+        "record",
+        [account(PROD, roleArn=None), account(PROD, roleArn=""), {"accountId": PROD}],
+        ids=["null", "empty", "no-key"],
+    )
+    def test_an_account_without_role_is_refused_without_any_call(
+        self, shared_world: SyncWorld, caplog: pytest.LogCaptureFixture, record: dict[str, Any]
+    ) -> None:
+        # Defect 5 fixed: never the hub's credentials for another account; logged as an error and skipped.
+        with recording() as recorder, caplog.at_level(logging.ERROR):
+            credentials = shared_world.module.get_account_credentials(record)
+
+        assert credentials is None
+        assert operations(recorder) == []
+        assert any(
+            record.levelno == logging.ERROR and PROD in record.getMessage() and "roleArn" in record.getMessage()
+            for record in caplog.records
+        )
+
 
 class TestAccountNeedsAssumedRole:
     """Which accounts the sync reaches through AssumeRole (the rest use the Lambda's own credentials)."""
@@ -124,13 +143,15 @@ class TestAccountNeedsAssumedRole:
         [
             (account(PROD), True),
             (account(HUB), False),  # the hub itself
-            (account(PROD, roleArn=None), False),  # legacy defect 5: queried with the hub's credentials
-            (account(PROD, roleArn=""), False),
-            ({"accountId": PROD}, False),
+            (account(HUB, roleArn=None), False),  # the hub's own row needs no role
+            # Defect 5 fixed: another account without a role still needs one (and is then refused, not queried).
+            (account(PROD, roleArn=None), True),
+            (account(PROD, roleArn=""), True),
+            ({"accountId": PROD}, True),
         ],
-        ids=["other-account-with-role", "hub", "null-role", "empty-role", "no-role-key"],
+        ids=["other-account-with-role", "hub", "hub-without-role", "null-role", "empty-role", "no-role-key"],
     )
-    def test_only_a_non_hub_account_with_a_role_needs_it(
+    def test_every_account_but_the_hub_needs_it(
         self, shared_world: SyncWorld, record: dict[str, Any], expected: bool
     ) -> None:
         with recording() as recorder:

@@ -221,7 +221,7 @@ class TestRegionStatusOf:
 class TestRecordRegionStatuses:
     """Writing one account's region statuses."""
 
-    def test_the_last_account_written_wins_the_region_row(self, regions_world: SyncWorld) -> None:
+    def test_without_run_totals_each_account_writes_its_own_count(self, regions_world: SyncWorld) -> None:
         first = {"us-east-1": {"status": "ACTIVE", "serverCount": 4, "errorMessage": None}}
         second = {"us-east-1": {"status": "ACTIVE", "serverCount": 0, "errorMessage": None}}
 
@@ -229,7 +229,7 @@ class TestRecordRegionStatuses:
         regions_world.module.record_region_statuses(WORKLOADS, second, NOW)
 
         rows = {row["region"]: row for row in regions_world.tables()["region_status"]}
-        # Legacy defect 4: keyed by region only, the second account's empty region overwrites the first's.
+        # Keyed by region only: without the run's totals, the second account's empty region overwrites the first's.
         assert rows["us-east-1"] == {
             "region": "us-east-1",
             "accountId": WORKLOADS,
@@ -237,6 +237,56 @@ class TestRecordRegionStatuses:
             "serverCount": 0,
             "lastUpdated": NOW,
         }
+
+    def test_with_run_totals_the_row_counts_every_account_so_far(self, regions_world: SyncWorld) -> None:
+        # Defect 4 fixed: a region where only the first account has servers stays active after the second.
+        first = {
+            "us-east-1": {"status": "ACTIVE", "serverCount": 4, "errorMessage": None},
+            "eu-west-1": {"status": "THROTTLED", "serverCount": 0, "errorMessage": "API rate limit exceeded"},
+        }
+        second = {
+            "us-east-1": {"status": "ACTIVE", "serverCount": 0, "errorMessage": None},
+            "eu-west-1": {"status": "ACTIVE", "serverCount": 2, "errorMessage": None},
+        }
+        totals: dict[str, int] = {}
+
+        regions_world.module.record_region_statuses(PROD, first, NOW, totals)
+        with recording() as recorder:
+            regions_world.module.record_region_statuses(WORKLOADS, second, NOW, totals)
+
+        assert totals == {"us-east-1": 4, "eu-west-1": 2}
+        rows = {row["region"]: row for row in regions_world.tables()["region_status"]}
+        assert rows["us-east-1"] == {
+            "region": "us-east-1",
+            "accountId": WORKLOADS,
+            "status": "ACTIVE",
+            "serverCount": 4,
+            "lastUpdated": NOW,
+        }
+        assert (rows["eu-west-1"]["accountId"], rows["eu-west-1"]["serverCount"]) == (WORKLOADS, 2)
+        # update_region_status gets the running total too, and derives its status from it.
+        puts = [call.params["Item"] for call in calls(recorder, "dynamodb", "PutItem")]
+        assert [(put["region"]["S"], put["serverCount"]["N"], put["status"]["S"]) for put in puts] == [
+            ("us-east-1", "4", "AVAILABLE"),
+            ("eu-west-1", "2", "AVAILABLE"),
+        ]
+
+    def test_an_error_keeps_its_status_and_message_over_the_running_total(self, regions_world: SyncWorld) -> None:
+        totals = {"us-east-1": 3}
+        statuses = {"us-east-1": {"status": "THROTTLED", "serverCount": 0, "errorMessage": "API rate limit exceeded"}}
+
+        with recording() as recorder:
+            regions_world.module.record_region_statuses(WORKLOADS, statuses, NOW, totals)
+
+        batch = calls(recorder, "dynamodb", "BatchWriteItem")[0]
+        item = batch.params["RequestItems"][REGION_STATUS_TABLE][0]["PutRequest"]["Item"]
+        assert (item["status"], item["serverCount"], item["errorMessage"]) == (
+            {"S": "THROTTLED"},
+            {"N": "3"},
+            {"S": "API rate limit exceeded"},
+        )
+        put = calls(recorder, "dynamodb", "PutItem")[0].params["Item"]
+        assert (put["status"], put["serverCount"]) == ({"S": "ERROR"}, {"N": "3"})
 
     def test_an_empty_error_message_is_left_out_of_the_row(self, regions_world: SyncWorld) -> None:
         statuses = {"eu-west-2": {"status": "ERROR", "serverCount": 0, "errorMessage": ""}}

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -208,24 +207,52 @@ class TestWriteInventory:
         assert arns_in_table(world) == sorted([servers[0]["arn"], servers[2]["arn"]])
         assert any(broken["arn"] in record.getMessage() for record in caplog.records)
 
-    def test_a_failed_intermediate_flush_loses_its_batch_for_one_counted_failure(self, sync_world: Any) -> None:
+    def test_a_failed_intermediate_flush_counts_every_item_it_lost(
+        self, sync_world: Any, caplog: pytest.LogCaptureFixture
+    ) -> None:
         world = sync_world(batch_fault(on_call=1, error={"code": "ValidationException", "message": "bad batch"}))
         servers = [drs_server(number) for number in range(30)]
 
-        counts = world.module.write_inventory_to_dynamodb(servers, PROD, NOW, {})
+        with caplog.at_level(logging.ERROR):
+            counts = world.module.write_inventory_to_dynamodb(servers, PROD, NOW, {})
 
-        # Legacy defect 6: the 25th put_item triggers the failing flush; its 25 items are lost, one error counted.
-        assert counts == (29, 1)
+        # Defect 6 fixed: the 25 items of the failed batch are 25 errors, the 5 written ones the only synced.
+        assert counts == (5, 25)
         assert arns_in_table(world) == sorted(server["arn"] for server in servers[25:])
+        lost = [record.getMessage() for record in caplog.records if "lost" in record.getMessage()]
+        assert len(lost) == 25
+        assert all(PROD in message for message in lost)
+        assert {server["arn"] for server in servers[:25]} == {
+            arn for arn in (server["arn"] for server in servers) if any(arn in message for message in lost)
+        }
 
-    def test_a_failed_final_flush_propagates(self, sync_world: Any) -> None:
+    def test_a_failed_final_flush_is_counted_and_does_not_raise(self, sync_world: Any) -> None:
         world = sync_world(batch_fault(on_call=1, error={"code": "ValidationException", "message": "bad batch"}))
         servers = [drs_server(number) for number in range(10)]
 
-        with pytest.raises(ClientError, match="bad batch"):
-            world.module.write_inventory_to_dynamodb(servers, PROD, NOW, {})
-
+        # Defect 6 fixed: no longer propagates; its 10 items are 10 errors.
+        assert world.module.write_inventory_to_dynamodb(servers, PROD, NOW, {}) == (0, 10)
         assert arns_in_table(world) == []
+
+    def test_items_lost_after_being_handed_back_count_as_errors_only(self, sync_world: Any) -> None:
+        # The first batch hands 5 items back; the batch resending them fails: they and the 5 new ones are lost.
+        world = sync_world(
+            scenario(
+                faults=[
+                    {"service": "dynamodb", "operation": "BatchWriteItem", "on_call": 1, "unprocessed": 5},
+                    {
+                        "service": "dynamodb",
+                        "operation": "BatchWriteItem",
+                        "on_call": 2,
+                        "error": {"code": "ValidationException", "message": "bad batch"},
+                    },
+                ]
+            )
+        )
+        servers = [drs_server(number) for number in range(30)]
+
+        assert world.module.write_inventory_to_dynamodb(servers, PROD, NOW, {}) == (20, 10)
+        assert len(arns_in_table(world)) == 20
 
 
 @pytest.fixture(scope="class")
