@@ -591,13 +591,27 @@ def enrich_with_ec2_metadata(
     return ec2_details
 
 
+def first_nic_ip(nics: list[dict[str, Any]]) -> Any:
+    """Return the first NIC's first IP: `ips` defaults to [""] when absent, and "" when there is no NIC at all.
+
+    Approved divergence (defect 10 fixed): a first NIC whose `ips` list is empty gives "" as if there were no NIC,
+    where the legacy's `ips[0]` raised and the server was never written.
+    """
+    if not nics:
+        return ""
+    ips = nics[0].get("ips", [""])
+    if isinstance(ips, list) and not ips:
+        return ""
+    return ips[0]
+
+
 def inventory_item_from_server(
     server: dict[str, Any], account_id: Any, ec2_details: dict[str, dict[str, Any]], now: str
 ) -> dict[str, Any]:
     """Return the inventory row of one DRS source server (LEGACY_CONTRACT.md, "Inventory item"), with EC2 details.
 
-    Raises on a malformed document exactly where the legacy does (e.g. a first NIC with an empty `ips` list, defect
-    10); the caller counts that as an error.
+    Raises on a malformed document where the legacy does; the caller counts that as an error. Approved divergence
+    (defect 10 fixed): a first NIC with an empty `ips` list gives primaryIp "" (`first_nic_ip`) instead of raising.
     """
     source_props = server.get("sourceProperties", {})
     hints = source_props.get("identificationHints", {})
@@ -630,7 +644,7 @@ def inventory_item_from_server(
         "ramBytes": int(ram_bytes) if ram_bytes else 0,
         "totalStorageBytes": int(sum(disk.get("bytes", 0) for disk in disks)),
         "osName": source_props.get("os", {}).get("fullString") or "",
-        "primaryIp": nics[0].get("ips", [""])[0] if nics else "",
+        "primaryIp": first_nic_ip(nics),
         "macAddress": (nics[0].get("macAddress") or "") if nics else "",
         "disks": [{"deviceName": disk.get("deviceName") or "", "bytes": disk.get("bytes") or 0} for disk in disks],
     }
