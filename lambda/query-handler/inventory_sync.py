@@ -409,19 +409,33 @@ def query_ec2_instances(
         return {}
 
 
+def document_section(document: dict[str, Any], name: str) -> dict[str, Any]:
+    """Return a DRS document's sub-object `name`, {} when it is missing or null.
+
+    Approved divergence (defect 11 fixed): the legacy's `.get(name, {})` defaulted only a missing key, so a null
+    `sourceProperties`, `identificationHints` or `sourceCloudProperties` raised where it was touched.
+    """
+    value = document.get(name)
+    return {} if value is None else value
+
+
 def group_instances_by_origin(servers: list[dict[str, Any]], account_id: Any) -> dict[tuple[Any, Any], list[str]]:
     """Return the EC2 instance ids of `servers` grouped by origin (account, region), groups in first-seen order.
 
     The origin is `sourceCloudProperties.originAccountID` (default `account_id`) and `.originRegion` (default the
-    server's `_queryRegion`); servers without `sourceProperties.identificationHints.awsInstanceID` are left out. A
-    null `sourceProperties`, `identificationHints` or `sourceCloudProperties` raises AttributeError here, outside any
-    handler, exactly as the legacy (defect 11): the sync fails after the account's region statuses were written.
+    server's `_queryRegion`); servers without `sourceProperties.identificationHints.awsInstanceID` are left out.
+    Approved divergence (defect 11 fixed): a null `sourceProperties`, `identificationHints` or `sourceCloudProperties`
+    counts as missing (`document_section`), where the legacy raised AttributeError outside any handler and the whole
+    sync failed.
     """
     ec2_groups: dict[tuple[Any, Any], list[str]] = {}
     for server in servers:
-        instance_id = server.get("sourceProperties", {}).get("identificationHints", {}).get("awsInstanceID")
-        origin_account = server.get("sourceCloudProperties", {}).get("originAccountID", account_id)
-        origin_region = server.get("sourceCloudProperties", {}).get("originRegion", server.get("_queryRegion"))
+        instance_id = document_section(document_section(server, "sourceProperties"), "identificationHints").get(
+            "awsInstanceID"
+        )
+        cloud_props = document_section(server, "sourceCloudProperties")
+        origin_account = cloud_props.get("originAccountID", account_id)
+        origin_region = cloud_props.get("originRegion", server.get("_queryRegion"))
         if instance_id:
             ec2_groups.setdefault((origin_account, origin_region), []).append(instance_id)
     return ec2_groups
@@ -580,7 +594,7 @@ def enrich_with_ec2_metadata(
     own (cross-account) client: one after another in group order, as the legacy, or concurrently on `group_executor`
     (failed chunks retried id by id on `retry_executor`), as the sync's pipeline does; the result is the same. A group
     whose client or queries fail is logged and skipped: its servers keep their original data without enrichment.
-    Grouping errors (defect 11) propagate, as the legacy's, before any EC2 call.
+    Null document sections count as missing (defect 11 fixed), so the grouping does not raise.
     """
     groups = group_instances_by_origin(servers, account_id)
     if group_executor is not None:
@@ -610,12 +624,13 @@ def inventory_item_from_server(
 ) -> dict[str, Any]:
     """Return the inventory row of one DRS source server (LEGACY_CONTRACT.md, "Inventory item"), with EC2 details.
 
-    Raises on a malformed document where the legacy does; the caller counts that as an error. Approved divergence
-    (defect 10 fixed): a first NIC with an empty `ips` list gives primaryIp "" (`first_nic_ip`) instead of raising.
+    Raises on a malformed document where the legacy does; the caller counts that as an error. Approved divergences:
+    a first NIC with an empty `ips` list gives primaryIp "" (`first_nic_ip`, defect 10 fixed), and a null
+    `sourceProperties`, `identificationHints` or `sourceCloudProperties` counts as missing (defect 11 fixed).
     """
-    source_props = server.get("sourceProperties", {})
-    hints = source_props.get("identificationHints", {})
-    cloud_props = server.get("sourceCloudProperties", {})
+    source_props = document_section(server, "sourceProperties")
+    hints = document_section(source_props, "identificationHints")
+    cloud_props = document_section(server, "sourceCloudProperties")
     replication_info = server.get("dataReplicationInfo", {})
     cpus = source_props.get("cpus", [])
     disks = source_props.get("disks", [])

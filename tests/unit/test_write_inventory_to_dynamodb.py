@@ -329,9 +329,26 @@ class TestInventoryItemFromServer:
 
         assert (item["primaryIp"], item["macAddress"]) == ("", "02:00:00:00:00:07")
 
-    def test_a_null_source_properties_raises(self, bare_world: SyncWorld) -> None:
-        with pytest.raises(AttributeError):
-            bare_world.module.inventory_item_from_server(drs_server(7, sourceProperties=None), PROD, {}, NOW)
+    @pytest.mark.parametrize(
+        "nulled",
+        [{"sourceProperties": None}, {"sourceCloudProperties": None}, {"identificationHints": None}],
+        ids=["null-source-properties", "null-cloud-properties", "null-hints"],
+    )
+    def test_a_null_section_counts_as_missing(self, bare_world: SyncWorld, nulled: dict[str, Any]) -> None:
+        # Approved divergence (defect 11 fixed): the legacy raised AttributeError on a null section.
+        server = drs_server(7)
+        missing = drs_server(7)
+        for name in nulled:
+            if name == "identificationHints":
+                server["sourceProperties"][name] = None
+                del missing["sourceProperties"][name]
+            else:
+                server[name] = None
+                del missing[name]
+
+        item = bare_world.module.inventory_item_from_server(server, PROD, {}, NOW)
+
+        assert item == bare_world.module.inventory_item_from_server(missing, PROD, {}, NOW)
 
 
 DISKS = st.lists(
