@@ -127,7 +127,8 @@ def _account_run(golden: Cassette, start: int, end: int) -> AccountRun:
             if operation == "BatchWriteItem":
                 for request in params["RequestItems"][status_table]:
                     row = dynamodb_item(request["PutRequest"]["Item"])
-                    region_order.append(str(row["region"]))
+                    if str(row["region"]) not in region_order:  # a resent (unprocessed) row comes again
+                        region_order.append(str(row["region"]))
                     account_id = row.get("accountId", account_id)
     if not region_order:
         region_order = list(listings)
@@ -290,3 +291,29 @@ def inventory_stretch(run: AccountRun) -> tuple[int, int]:
         return (run.inventory_writes[0], run.inventory_writes[-1])
     after = (run.status_writes[-1] + 1) if run.status_writes else run.start
     return (after, after - 1)
+
+
+def scenario_of(golden: Cassette) -> Any:
+    """The scenario (harness.world.scenario.Scenario) the golden was recorded from, refused when it changed since.
+
+    A world recorded in this process (a generated one has no file) is found by its content hash; otherwise the
+    scenario file the header names is read.
+    """
+    from harness.approved.inventory_state import StaleScenarioError
+    from harness.experiment import recorded_scenario
+    from harness.lambda_env import REPO_ROOT
+    from harness.world.scenario import load_scenario
+
+    scenario = golden.header.get("scenario", {})
+    loaded = recorded_scenario(str(scenario.get("content_hash")))
+    if loaded is not None:
+        return loaded
+    path = REPO_ROOT / str(scenario.get("file") or "")
+    if not path.is_file():
+        raise StaleScenarioError(f"{path}: the scenario of golden {scenario.get('name')!r} is missing")
+    loaded = load_scenario(path)
+    if scenario.get("content_hash") and loaded.content_hash() != scenario["content_hash"]:
+        raise StaleScenarioError(
+            f"{path}: changed since golden {scenario.get('name')!r} was recorded; re-record it with `make goldens`"
+        )
+    return loaded

@@ -21,6 +21,7 @@ import gc
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -115,6 +116,8 @@ DRS_ERROR_GUIDANCE = {
         "for this account and region."
     ),
 }
+# "SCP" (or "SCPs") as a word of a lower-cased DRS error text (defect 7's fix: not inside another word).
+SCP_WORD = re.compile(r"\bscps?\b")
 # What the legacy raises when no account got past AssumeRole (defect 3): its cleanup names a variable never set.
 NO_SYNCED_ACCOUNT_MESSAGE = "cannot access local variable 'all_servers' where it is not associated with a value"
 
@@ -194,9 +197,15 @@ def get_account_credentials(account: dict[str, Any], sts_client: Any = None) -> 
     return credentials
 
 
-def list_drs_source_servers(drs_client: Any, region: str, account_id: str | None) -> list[dict[str, Any]]:
-    """Return every DRS source server of a client's region (all pages), each tagged `_queryRegion`/`_queryAccount`."""
-    servers: list[dict[str, Any]] = []
+def list_drs_source_servers(
+    drs_client: Any, region: str, account_id: str | None, servers: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Return every DRS source server of a client's region (all pages), each tagged `_queryRegion`/`_queryAccount`.
+
+    The servers are appended to `servers` (a new list when None) page by page as they are read, so a caller that
+    passes its own list keeps the pages read before a failing one (defect 7's fix).
+    """
+    servers = [] if servers is None else servers
     paginator = drs_client.get_paginator("describe_source_servers")
     for page in paginator.paginate():
         for server in page.get("items", []):
@@ -206,14 +215,26 @@ def list_drs_source_servers(drs_client: Any, region: str, account_id: str | None
     return servers
 
 
+def mentions_scp(text: str) -> bool:
+    """Whether a DRS error text names a service control policy: the phrase, or "SCP"/"SCPs" as a word.
+
+    Approved divergence (defect 7 fixed): the legacy's substring test also matched "scp" inside unrelated words
+    (an "ISCP" plan, a "dscp" value) and misfiled those errors as SCP_DENIED.
+    """
+    lowered = text.lower()
+    return "service control policy" in lowered or SCP_WORD.search(lowered) is not None
+
+
 def classify_drs_client_error(error: ClientError) -> tuple[str, str]:
-    """Return the legacy's (region status, errorMessage) for a DRS ClientError: its table, first match wins.
+    """Return the (region status, errorMessage) of a DRS ClientError: the legacy's table, first match wins.
 
     UninitializedAccountException or "not initialized" -> NOT_INITIALIZED; AccessDeniedException (code or text) ->
-    IAM_PERMISSION_DENIED; "service control policy"/"scp" in the text -> SCP_DENIED; Throttling/TooManyRequests ->
-    THROTTLED; OptInRequired -> REGION_NOT_OPTED_IN; otherwise ERROR with "{code}: {message}" (or the text). So
-    UnrecognizedClientException, InvalidRequestException, ServiceQuotaExceededException and InternalServerException
-    land in ERROR unless an earlier row matches their text (legacy defect 7, kept).
+    IAM_PERMISSION_DENIED; a service control policy named in the text (`mentions_scp`) -> SCP_DENIED;
+    UnrecognizedClientException -> REGION_NOT_ENABLED; Throttling/TooManyRequests -> THROTTLED; OptInRequired ->
+    REGION_NOT_OPTED_IN; otherwise ERROR with "{code}: {message}" (or the text), as InvalidRequestException,
+    ServiceQuotaExceededException and InternalServerException. Approved divergences (defect 7 fixed): "scp" counts
+    only as a word, and UnrecognizedClientException arriving as a ClientError lands in REGION_NOT_ENABLED, as on the
+    non-ClientError path, where the legacy filed it under ERROR.
     """
     error_code = error.response.get("Error", {}).get("Code", "")
     error_text = error.response.get("Error", {}).get("Message", "")
@@ -222,8 +243,10 @@ def classify_drs_client_error(error: ClientError) -> tuple[str, str]:
         return "NOT_INITIALIZED", "DRS not initialized in region"
     if "AccessDeniedException" in error_str or error_code == "AccessDeniedException":
         return "IAM_PERMISSION_DENIED", f"IAM permissions denied: {error_text}"
-    if "service control policy" in error_str.lower() or "scp" in error_str.lower():
+    if mentions_scp(error_str):
         return "SCP_DENIED", "Blocked by Service Control Policy"
+    if error_code == "UnrecognizedClientException":
+        return "REGION_NOT_ENABLED", "Region not enabled in account"
     if error_code in ("ThrottlingException", "TooManyRequestsException"):
         return "THROTTLED", "API rate limit exceeded"
     if error_code == "OptInRequired":
@@ -246,13 +269,20 @@ def classify_drs_exception(error: Exception) -> tuple[str, str]:
 
 
 def drs_error_result(
-    error_type: str, error_code: str, region_status: str, message: str, region: str, account_id: str | None
+    error_type: str,
+    error_code: str,
+    region_status: str,
+    message: str,
+    region: str,
+    account_id: str | None,
+    servers: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Return the `{"status": "error", ...}` answer of a failed DRS region query and log the failure.
 
-    `regionStatus` and `errorMessage` are the legacy's classification; `errorType` names which of the 8 DRS error
-    types it was; `guidance` adds retry advice for ThrottlingException and quota-increase advice for
-    ServiceQuotaExceededException (None otherwise). Guidance is only returned, never written anywhere.
+    `regionStatus` and `errorMessage` are the classification; `errorType` names which of the 8 DRS error types it
+    was; `guidance` adds retry advice for ThrottlingException and quota-increase advice for
+    ServiceQuotaExceededException (None otherwise). Guidance is only returned, never written anywhere. `servers` are
+    those of the pages read before the failure (defect 7's fix; none by default).
     """
     logger.warning("DRS query failed in %s for account %s: %s (%s)", region, account_id, region_status, error_type)
     return {
@@ -262,7 +292,7 @@ def drs_error_result(
         "regionStatus": region_status,
         "errorMessage": message,
         "guidance": DRS_ERROR_GUIDANCE.get(error_type),
-        "servers": [],
+        "servers": [] if servers is None else servers,
     }
 
 
@@ -270,31 +300,41 @@ def query_drs_single_region(region: str, account_id: str | None, credentials: di
     """Query every DRS source server of one region and answer `{"status": "success", "servers": [...]}`.
 
     The client (with `credentials`, or the Lambda's own when None) uses the short-timeout single-retry config. Any
-    failure discards the pages already read (legacy defect 7) and answers an error dictionary (`drs_error_result`).
+    failure answers an error dictionary (`drs_error_result`) that keeps the servers of the pages read before it:
+    approved divergence (defect 7 fixed), where the legacy discarded them.
     The 8 error types: AccessDeniedException, UnrecognizedClientException, InvalidRequestException,
     ThrottlingException, ServiceQuotaExceededException and InternalServerException arrive as ClientError carrying
     their code and are named by it; any other ClientError is "ClientError"; a non-ClientError is "Exception" (or
     UnrecognizedClientException when its text names it). The region status and message stay the legacy's.
     """
+    servers: list[dict[str, Any]] = []
     try:
         drs_client = create_drs_client(region, credentials=credentials, config=CLIENT_CONFIG)
-        return {"status": "success", "servers": list_drs_source_servers(drs_client, region, account_id)}
+        return {"status": "success", "servers": list_drs_source_servers(drs_client, region, account_id, servers)}
     except ClientError as error:
         error_code = error.response.get("Error", {}).get("Code", "")
         error_type = error_code if error_code in DRS_CLIENT_ERROR_TYPES else "ClientError"
         region_status, message = classify_drs_client_error(error)
-        return drs_error_result(error_type, error_code, region_status, message, region, account_id)
+        return drs_error_result(error_type, error_code, region_status, message, region, account_id, servers)
     except Exception as error:
         error_type = "UnrecognizedClientException" if "UnrecognizedClientException" in str(error) else "Exception"
         region_status, message = classify_drs_exception(error)
-        return drs_error_result(error_type, "", region_status, message, region, account_id)
+        return drs_error_result(error_type, "", region_status, message, region, account_id, servers)
 
 
 def region_status_of(result: dict[str, Any]) -> dict[str, Any]:
-    """Return the legacy's region status record `{status, serverCount, errorMessage}` for a single-region answer."""
+    """Return the region status record `{status, serverCount, errorMessage}` for a single-region answer.
+
+    serverCount is the number of servers read: for a failed region, those of the pages read before the failure
+    (approved divergence, defect 7 fixed; the legacy had none, so 0).
+    """
     if result["status"] == "success":
         return {"status": "ACTIVE", "serverCount": len(result["servers"]), "errorMessage": None}
-    return {"status": result["regionStatus"], "serverCount": 0, "errorMessage": result["errorMessage"]}
+    return {
+        "status": result["regionStatus"],
+        "serverCount": len(result["servers"]),
+        "errorMessage": result["errorMessage"],
+    }
 
 
 def record_region_statuses(account_id: str | None, region_statuses: dict[str, dict[str, Any]], now: str) -> None:
