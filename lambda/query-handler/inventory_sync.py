@@ -136,16 +136,27 @@ def _target_accounts_table() -> Any:
     return table
 
 
+def scan_every_page(table: Any) -> list[dict[str, Any]]:
+    """Return every item of an unfiltered Scan of `table`, page after page (following LastEvaluatedKey)."""
+    page = table.scan()
+    items = list(page.get("Items", []))
+    while "LastEvaluatedKey" in page:
+        page = table.scan(ExclusiveStartKey=page["LastEvaluatedKey"])
+        items.extend(page.get("Items", []))
+    return items
+
+
 def collect_accounts_to_query() -> list[dict[str, Any]]:
     """Return the target accounts to sync, read with one Scan of the target accounts table (staging never).
 
     Each account is `{accountId, accountName, roleArn, externalId, accountType: "target"}`, a missing field being
-    None, in scan order. Only the first page is read (legacy defect 9). A DynamoDB error is logged with a descriptive
-    message and re-raised as the same exception with that message attached as a note (requirement 2.3): its type and
-    `str()` stay those of the original, which is what the legacy lets propagate out of the sync.
+    None, in scan order. Every page is read, following LastEvaluatedKey: approved divergence (defect 9 fixed), where
+    the legacy read the first page only. A DynamoDB error is logged with a descriptive message and re-raised as the
+    same exception with that message attached as a note (requirement 2.3): its type and `str()` stay those of the
+    original, which is what the legacy lets propagate out of the sync.
     """
     try:
-        accounts_scan = _target_accounts_table().scan()
+        items = scan_every_page(_target_accounts_table())
     except Exception as error:
         description = f"Failed to read target accounts from {os.environ.get(TARGET_ACCOUNTS_TABLE_ENV)!r}: {error}"
         logger.error(description)
@@ -159,7 +170,7 @@ def collect_accounts_to_query() -> list[dict[str, Any]]:
             "externalId": item.get("externalId"),
             "accountType": "target",
         }
-        for item in accounts_scan.get("Items", [])
+        for item in items
     ]
     logger.info("Inventory sync: %d target accounts", len(accounts))
     return accounts

@@ -1,0 +1,322 @@
+"""Defect 9 fixed: every page of the target accounts Scan is read (LastEvaluatedKey followed).
+
+The legacy makes one unpaginated Scan of the target accounts table: when the table is over 1 MB, the accounts of
+the later pages are never synced (scenario `defect-09-targets-two-pages`: three rows of runbook notes, the third on
+page 2). The refactored sync reads every page (`scan_every_page`) and syncs those accounts too.
+
+Expected differences, and nothing else: the Scan of page 2 (and later), and for each account on them, in order, what
+the sync does for an account: GetCallerIdentity, AssumeRole (RoleSessionName inventory-sync), DescribeSourceServers
+in every active region, and its region statuses (one `update_region_status` PutItem and one batch row per region).
+The stale cleanup, which runs for the last account only (defect 1), now cleans up the new last account instead: the
+golden's cleanup Scan (and DeleteItems) of the old last account are no longer made, the new one's are, and
+staleRecordsDeleted counts its deletes. Everything is answered from the golden and its scenario: the later pages
+from the scenario's target rows after the golden's LastEvaluatedKey (key order, as DynamoDB pages a Scan), the
+identity as the golden's, the AssumeRole with placeholder credentials of that account (the replayer maps them to
+its identity), each listing empty, the writes with an empty success, the cleanup by `inventory_state.cleanup_answers`.
+This approval supports accounts on later pages that are reached by AssumeRole (which succeeds) and have no source
+server in the active regions; any other golden stays DIVERGENT for a reviewer to extend it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+
+from harness.approved.golden_accounts import (
+    BATCH_OK,
+    account_runs,
+    candidate_writes,
+    environment,
+    failed,
+    now_of,
+    scenario_of,
+    table_region,
+)
+from harness.approved.inventory_state import CLEANUP_FILTER, cleanup_answers
+from harness.cassette import HUB_IDENTITY, Cassette, Interaction
+from harness.comparison import Difference
+from harness.divergences import ApprovedDivergence, DivergenceContext, answer, body_fields_differ, dynamodb_item
+from harness.matchers import CallKey, call_key, is_write
+from harness.world.scenario import thaw
+
+PAGE_LIMIT = 1_000_000
+BATCH_SIZE = 25
+SESSION_NAME = "inventory-sync"
+_OK: dict[str, Any] = {"ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0}}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The fix's effect on one golden: expected writes and reads, answers, and the new staleRecordsDeleted."""
+
+    writes: tuple[CallKey, ...]
+    reads: Counter[CallKey]
+    answers: tuple[Interaction, ...]
+    stale_deleted: int
+
+
+_PLANS: dict[int, tuple[Cassette, Plan | None]] = {}
+
+
+def plan(golden: Cassette) -> Plan | None:
+    """The fix's effect on a golden (cached per golden), or None when its targets Scan had one page (or unsupported)."""
+    cached = _PLANS.get(id(golden))
+    if cached is not None and cached[0] is golden:
+        return cached[1]
+    result = _plan(golden)
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    _PLANS[id(golden)] = (golden, result)
+    return result
+
+
+def _key(call: Interaction) -> CallKey:
+    """A recorded or declared call's match key."""
+    return call_key(call.service, call.region, call.identity, call.operation, call.params)
+
+
+def _plan(golden: Cassette) -> Plan | None:
+    """Compute `plan` (uncached)."""
+    env = environment(golden)
+    targets = env.get("TARGET_ACCOUNTS_TABLE")
+    first = next(
+        (call for call in golden.interactions if call.operation == "Scan" and call.params == {"TableName": targets}),
+        None,
+    )
+    if first is None or failed(first) or "LastEvaluatedKey" not in (first.response or {}):
+        return None
+    later = _later_rows(golden, first)
+    identity_calls = [
+        call for call in golden.interactions if call.operation == "GetCallerIdentity" and not failed(call)
+    ]
+    runs = account_runs(golden)
+    if later is None or not identity_calls or not runs:
+        return None
+    hub = str((identity_calls[0].response or {}).get("Account"))
+    region = table_region(golden)
+    page = [dynamodb_item(row) for row in later]
+    declared: list[Interaction] = [
+        answer(
+            "Scan",
+            {"TableName": targets, "ExclusiveStartKey": first.response["LastEvaluatedKey"]},  # type: ignore[index]
+            {"Items": later, "Count": len(later), "ScannedCount": len(later), **_OK},
+            region=region,
+        )
+    ]
+    new_writes: list[dict[str, Any]] = []
+    regions = runs[-1].region_order
+    for number, row in enumerate(page, start=1):
+        account = _account_calls(golden, row, hub, regions, identity_calls[0], number)
+        if account is None:
+            return None
+        account_reads, account_writes = account
+        declared.extend(account_reads)
+        new_writes.extend(account_writes)
+    if not page:
+        return None
+    cleanup_scans = [
+        index
+        for index, call in enumerate(golden.interactions)
+        if call.operation == "Scan" and call.params.get("FilterExpression") == CLEANUP_FILTER
+    ]
+    if not cleanup_scans:
+        return None
+    old_deletes = [
+        index
+        for index, call in enumerate(golden.interactions)
+        if call.operation == "DeleteItem" and index > cleanup_scans[0]
+    ]
+    cleanup = cleanup_answers(golden, [page[-1].get("accountId")])
+    deletes = [call for call in cleanup if call.operation == "DeleteItem"]
+    declared.extend(call for call in cleanup if call.operation == "Scan")
+    declared.extend(answer(_operation(params), params, _response(params), region=region) for params in new_writes)
+    declared.extend(deletes)
+    writes = _expected_writes(golden, cleanup_scans[0], new_writes, old_deletes, deletes)
+    reads = Counter(_key(call) for call in golden.interactions if not is_write(call.operation))
+    reads.subtract(_key(golden.interactions[index]) for index in cleanup_scans)
+    reads.update(_key(call) for call in declared if not is_write(call.operation))
+    return Plan(tuple(writes), +reads, tuple(declared), len(deletes))
+
+
+def _later_rows(golden: Cassette, first: Interaction) -> list[dict[str, Any]] | None:
+    """The scenario's target rows after the golden's first page, in key order (wire form); None if over 1 MB."""
+    scenario = scenario_of(golden)
+    serializer = TypeSerializer()
+    rows = sorted((thaw(row) for row in scenario.target_accounts), key=lambda row: str(row.get("accountId")))
+    last_key = dynamodb_item((first.response or {})["LastEvaluatedKey"])["accountId"]
+    seen = [dynamodb_item(item)["accountId"] for item in (first.response or {}).get("Items", [])]
+    if [row.get("accountId") for row in rows[: len(seen)]] != seen or seen[-1:] != [last_key]:
+        return None
+    later = [{name: serializer.serialize(value) for name, value in row.items()} for row in rows[len(seen) :]]
+    if len(json.dumps(later)) >= PAGE_LIMIT:
+        return None
+    return later
+
+
+def _account_calls(
+    golden: Cassette,
+    row: dict[str, Any],
+    hub: str,
+    regions: list[str],
+    identity_call: Interaction,
+    number: int,
+) -> tuple[list[Interaction], list[dict[str, Any]]] | None:
+    """The reads (answered) and the writes (parameters) of syncing one account of a later page, or None."""
+    account, role_arn, external_id = row.get("accountId"), row.get("roleArn"), row.get("externalId")
+    scenario = scenario_of(golden)
+    spec = scenario.accounts.get(account)
+    if account == hub or not role_arn or (spec is not None and spec.assume_role_error is not None):
+        return None
+    if any(fault.account in (account, None) and fault.service in ("drs", "sts") for fault in scenario.faults):
+        return None
+    for active in regions:
+        drs = spec.drs.get(active) if spec is not None else None
+        if drs is not None and (drs.server_count or drs.error is not None):
+            return None
+    params: dict[str, Any] = {"DurationSeconds": 900, "RoleArn": role_arn, "RoleSessionName": SESSION_NAME}
+    if external_id:
+        params["ExternalId"] = external_id
+    credentials = {
+        "AccessKeyId": f"REDACTED-AccessKeyId-9{number:03d}",
+        "SecretAccessKey": f"REDACTED-SecretAccessKey-9{number:03d}",
+        "SessionToken": f"REDACTED-SessionToken-9{number:03d}",
+        "Expiration": _expiration(golden),
+    }
+    role_name = str(role_arn).rsplit("/", 1)[-1]
+    assumed = {
+        "Credentials": credentials,
+        "AssumedRoleUser": {
+            "AssumedRoleId": f"AROA9PAGE{number:011d}:{SESSION_NAME}",
+            "Arn": f"arn:aws:sts::{account}:assumed-role/{role_name}/{SESSION_NAME}",
+        },
+        "PackedPolicySize": 6,
+        **_OK,
+    }
+    sts_region = identity_call.region
+    reads = [identity_call, answer("AssumeRole", params, assumed, region=sts_region, service="sts")]
+    reads.extend(
+        answer("DescribeSourceServers", {}, {"items": [], **_OK}, region=active, service="drs", identity=str(account))
+        for active in regions
+    )
+    return reads, _status_writes(golden, str(account), regions)
+
+
+def _expiration(golden: Cassette) -> str:
+    """What the recorded AssumeRole answers give as Expiration (the frozen clock plus the 900 s asked for)."""
+    from datetime import timedelta
+
+    return (datetime.fromisoformat(str(golden.header["clock"])) + timedelta(seconds=900)).isoformat()
+
+
+def _status_writes(golden: Cassette, account: str, regions: list[str]) -> list[dict[str, Any]]:
+    """The region status writes of an account with no server anywhere, in the order the sync sends them.
+
+    Per region a batch row (the batch writer sends 25 at a time, the 25th triggering the send) and then the
+    `update_region_status` PutItem; the rest of the batch at the end.
+    """
+    table = environment(golden).get("DRS_REGION_STATUS_TABLE")
+    if not table:
+        return []
+    checked = datetime.fromisoformat(str(golden.header["clock"])).strftime("%Y-%m-%dT%H:%M:%SZ")
+    writes: list[dict[str, Any]] = []
+    buffer: list[dict[str, Any]] = []
+    for active in regions:
+        row = {
+            "region": {"S": active},
+            "accountId": {"S": account},
+            "status": {"S": "ACTIVE"},
+            "serverCount": {"N": "0"},
+            "lastUpdated": {"S": now_of(golden)},
+        }
+        buffer.append({"PutRequest": {"Item": row}})
+        if len(buffer) >= BATCH_SIZE:
+            writes.append({"RequestItems": {table: buffer[:BATCH_SIZE]}})
+            buffer = buffer[BATCH_SIZE:]
+        item = {
+            "region": {"S": active},
+            "status": {"S": "UNINITIALIZED"},
+            "serverCount": {"N": "0"},
+            "lastChecked": {"S": checked},
+            "errorMessage": {"NULL": True},
+        }
+        writes.append({"TableName": table, "Item": item})
+    if buffer:
+        writes.append({"RequestItems": {table: buffer}})
+    return writes
+
+
+def _operation(params: dict[str, Any]) -> str:
+    """The DynamoDB write operation of a planned write."""
+    return "BatchWriteItem" if "RequestItems" in params else "PutItem"
+
+
+def _response(params: dict[str, Any]) -> dict[str, Any]:
+    """An empty success for a planned write."""
+    return dict(BATCH_OK) if "RequestItems" in params else dict(_OK)
+
+
+def _expected_writes(
+    golden: Cassette,
+    cleanup_scan: int,
+    new_writes: list[dict[str, Any]],
+    old_deletes: list[int],
+    deletes: list[Interaction],
+) -> list[CallKey]:
+    """The golden's writes, the new accounts' status writes before the cleanup, the new cleanup's deletes after."""
+    region = table_region(golden)
+    keys: list[CallKey] = []
+    for index, call in enumerate(golden.interactions):
+        if index == cleanup_scan:
+            keys.extend(call_key("dynamodb", region, HUB_IDENTITY, _operation(w), w) for w in new_writes)
+        if is_write(call.operation) and index not in old_deletes:
+            keys.append(_key(call))
+    keys.extend(_key(call) for call in deletes)
+    return keys
+
+
+def _matcher(difference: Difference, context: DivergenceContext) -> bool:
+    """A difference of a candidate run that is exactly the planned one."""
+    found = plan(context.golden)
+    if found is None:
+        return False
+    if difference.kind == "write":
+        return tuple(candidate_writes(context.observed)) == found.writes
+    if difference.kind == "read":
+        observed = Counter(
+            call_key(call.service, call.region, call.identity, call.operation, call.params)
+            for call in context.observed
+            if not is_write(call.operation)
+        )
+        return observed == found.reads
+    return body_fields_differ("staleRecordsDeleted", where=_stale_count)(difference, context)
+
+
+def _stale_count(golden: dict[str, Any], candidate: dict[str, Any], context: DivergenceContext) -> bool:
+    """staleRecordsDeleted counts the new last account's deletes."""
+    found = plan(context.golden)
+    return found is not None and candidate["staleRecordsDeleted"] == found.stale_deleted
+
+
+def _answers(golden: Cassette) -> list[Interaction]:
+    """The later pages and every call their accounts make, answered (see the module docstring)."""
+    found = plan(golden)
+    return [] if found is None else list(found.answers)
+
+
+DIVERGENCES = (
+    ApprovedDivergence(
+        name="defect-9-every-target-page",
+        defect=9,
+        description=(
+            "Every page of the target accounts Scan is read (LastEvaluatedKey followed), so the accounts of later "
+            "pages are synced too, and the stale cleanup (last account only, defect 1) is the new last account's."
+        ),
+        matcher=_matcher,
+        answers=_answers,
+    ),
+)
