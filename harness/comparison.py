@@ -169,9 +169,51 @@ def _compare_outputs(expected: Outputs, actual: Outputs) -> list[Difference]:
     details = (*deep_differences(expected.to_dict(), actual.to_dict()), *_body_differences(expected, actual))
     return [
         Difference(
-            "output", "the outputs differ", details, CHANGED, golden=expected.to_dict(), candidate=actual.to_dict()
+            "output",
+            "the outputs differ",
+            details,
+            CHANGED,
+            golden=expected.to_dict(),
+            candidate=actual.to_dict(),
+            parts=_body_field_parts(expected, actual),
         )
     ]
+
+
+def _body_field_parts(expected: Outputs, actual: Outputs) -> tuple[Difference, ...]:
+    """One part per changed body field, when two responses differ in body fields only (else no parts).
+
+    Each part's candidate side is the golden's response with just that field changed, so that separate approved
+    divergences can each account for the field their fix changes (the stale count, the error count, ...).
+    """
+    golden_body, candidate_body = _json_body(expected), _json_body(actual)
+    if not isinstance(golden_body, dict) or not isinstance(candidate_body, dict) or golden_body == candidate_body:
+        return ()
+    golden, candidate = expected.to_dict(), actual.to_dict()
+    if set(golden_body) != set(candidate_body) or _without_body(golden) != _without_body(candidate):
+        return ()
+    changed = [name for name in golden_body if golden_body[name] != candidate_body[name]]
+    if len(changed) < 2:
+        return ()
+    parts = []
+    for name in changed:
+        one_field = {**golden_body, name: candidate_body[name]}
+        candidate_side = {"result": {**golden["result"], "body": json.dumps(one_field)}}
+        detail = f"body[{name!r}]: {golden_body[name]!r} -> {candidate_body[name]!r}"
+        parts.append(
+            Difference(
+                "output", f"the body field {name} differs", (detail,), CHANGED, golden=golden, candidate=candidate_side
+            )
+        )
+    return tuple(parts)
+
+
+def _without_body(outputs_data: dict[str, Any]) -> dict[str, Any]:
+    """`Outputs.to_dict()` data with the response body left out."""
+    result = outputs_data.get("result")
+    if not isinstance(result, dict):
+        return outputs_data
+    return {**outputs_data, "result": {key: value for key, value in result.items() if key != "body"}}
 
 
 def _body_differences(expected: Outputs, actual: Outputs) -> list[str]:

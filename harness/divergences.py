@@ -60,6 +60,7 @@ class DivergenceContext:
     observed: tuple[ObservedCall, ...] = ()
     outputs: Outputs = field(default_factory=Outputs)
     matching: Matching = EXACT
+    answered: Cassette | None = None  # what the candidate was answered from (`ObservedCall.answered_by` indexes it)
 
     @property
     def scenario(self) -> str:
@@ -111,7 +112,8 @@ class ApprovedDivergence:
     `name` is a slug (`defect-1-cleanup-every-account`); `defect` the number in LEGACY_CONTRACT.md; `scenarios`
     the golden scenario names it applies to (None: every golden); `matcher` decides, per fine-grained difference,
     whether it is this change; `answers` declares the new calls the fix makes and their responses (see the module
-    docstring), or None when the fix makes no call the golden lacks.
+    docstring), or None when the fix makes no call the golden lacks; `shows_in` names the scenarios whose goldens
+    must show the change (a candidate equivalent there has lost the fix, and the gate says so).
     """
 
     name: str
@@ -120,6 +122,7 @@ class ApprovedDivergence:
     matcher: Matcher
     scenarios: tuple[str, ...] | None = None
     answers: Answers | None = None
+    shows_in: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Refuse a name that is not a slug and a defect the contract does not list."""
@@ -131,6 +134,12 @@ class ApprovedDivergence:
             )
         if not self.description.strip():
             raise RegistryError(f"approved divergence {self.name!r}: describe the approved behaviour")
+        if self.scenarios is not None and not set(self.shows_in) <= set(self.scenarios):
+            raise RegistryError(f"approved divergence {self.name!r}: shows_in names scenarios it does not apply to")
+
+    def must_show(self, header: dict[str, Any]) -> bool:
+        """Whether the golden's scenario is one where this change must show."""
+        return header.get("scenario", {}).get("name") in self.shows_in
 
     def applies_to(self, header: dict[str, Any]) -> bool:
         """Whether this divergence is in force for a golden (by its header's scenario name)."""
@@ -233,9 +242,9 @@ class Triage:
     @property
     def verdict(self) -> str:
         """`equivalent`, `approved` (every difference covered) or `DIVERGENT`."""
-        if self.comparison.equivalent:
-            return "equivalent"
-        return "approved" if self.passed else "DIVERGENT"
+        if not self.passed:
+            return "DIVERGENT"
+        return "equivalent" if self.comparison.equivalent else "approved"
 
     @property
     def label(self) -> str:
@@ -268,6 +277,16 @@ def triage(comparison: Comparison, registry: Sequence[ApprovedDivergence], conte
                 uncovered.append(atom)
             else:
                 covered.append(Coverage(name, atom))
+    shown = {coverage.divergence for coverage in covered}
+    for divergence in divergences:
+        if divergence.must_show(context.golden.header) and divergence.name not in shown:
+            uncovered.append(
+                Difference(
+                    "absent",
+                    f"approved divergence {divergence.name} (defect {divergence.defect}) does not show: the candidate "
+                    f"behaves as the legacy here, so the fix was lost",
+                )
+            )
     return Triage(comparison, tuple(covered), tuple(uncovered), divergences)
 
 

@@ -48,9 +48,10 @@ def judge(
     production one (`approved_divergences()`).
     """
     divergences = applicable(approved_divergences() if registry is None else registry, cassette.header)
-    run = replay(answered_cassette(cassette, divergences), impl, schedule)
+    answered = answered_cassette(cassette, divergences)
+    run = replay(answered, impl, schedule)
     comparison = compare(cassette, run.observed, run.outputs, run.unrecorded)
-    context = DivergenceContext(cassette, tuple(run.observed), run.outputs)
+    context = DivergenceContext(cassette, tuple(run.observed), run.outputs, answered=answered)
     return triage(comparison, divergences, context)
 
 

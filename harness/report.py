@@ -81,7 +81,7 @@ def describe_triage(title: str, triage: Triage) -> str:
     them, which divergences covered the rest).
     """
     comparison = triage.comparison
-    if comparison.equivalent:
+    if comparison.equivalent and triage.passed:
         return describe_comparison(title, comparison)
     sizes = f"({comparison.calls} calls, {comparison.writes} writes)"
     if triage.passed:

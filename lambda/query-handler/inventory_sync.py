@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -118,8 +118,6 @@ DRS_ERROR_GUIDANCE = {
 }
 # "SCP" (or "SCPs") as a word of a lower-cased DRS error text (defect 7's fix: not inside another word).
 SCP_WORD = re.compile(r"\bscps?\b")
-# What the legacy raises when no account got past AssumeRole (defect 3): its cleanup names a variable never set.
-NO_SYNCED_ACCOUNT_MESSAGE = "cannot access local variable 'all_servers' where it is not associated with a value"
 
 
 def _target_accounts_table() -> Any:
@@ -842,18 +840,60 @@ def write_inventory_to_dynamodb(
     return write_prepared_inventory(prepare_inventory(servers, account_id, now, ec2_details))
 
 
-def cleanup_stale_inventory(account_id: Any, servers: list[dict[str, Any]]) -> int:
-    """Delete the inventory rows of `account_id` that are not among `servers`; return how many were deleted.
+@dataclass(frozen=True)
+class AccountRead:
+    """What one account's sync read: its id, its servers, and the regions whose DRS query failed."""
 
-    Called once, after the account loop, with the last account's id and the last server list that was read, which
-    keeps legacy defects 1 and 2 (other accounts' stale rows stay; a last account whose AssumeRole failed is paired
-    with the previous account's servers). Rows come from a paginated Scan filtered on sourceAccountId; each
-    DeleteItem failure is logged and not counted.
+    account_id: Any
+    servers: list[dict[str, Any]]
+    failed_regions: frozenset[str] = frozenset()
+
+
+def synced_inventory_keys(reads: list[AccountRead]) -> set[tuple[Any, Any]]:
+    """The (sourceServerArn, stagingAccountId) keys of every server the run read, as inventory rows carry them."""
+    return {
+        (server.get("arn") or "", server.get("stagingArea", {}).get("stagingAccountID", read.account_id))
+        for read in reads
+        for server in read.servers
+    }
+
+
+def drs_source_of(row: dict[str, Any]) -> tuple[str, str]:
+    """The (account, region) whose DRS lists an inventory row's server: from its ARN, else its own fields."""
+    parts = str(row.get("sourceServerArn") or "").split(":")
+    if len(parts) > 4 and parts[2] == "drs" and parts[3] and parts[4]:
+        return parts[4], parts[3]
+    return str(row.get("sourceAccountId") or ""), str(row.get("replicationRegion") or "")
+
+
+def unread_sources(reads: list[AccountRead], unreadable_accounts: list[Any]) -> Callable[[dict[str, Any]], bool]:
+    """A test of whether an inventory row's DRS (account, region) went unread this run, so its row must stay.
+
+    Unread: an account that could not be read at all (AssumeRole failed, or it was skipped), or a region whose query
+    failed for the account that holds the server. Rows whose DRS answered are judged by the synced keys alone.
     """
-    synced_keys = set()
-    for server in servers:
-        synced_keys.add((server.get("arn") or "", server.get("stagingArea", {}).get("stagingAccountID", account_id)))
+    unreadable = {str(account) for account in unreadable_accounts}
+    failed = {(str(read.account_id), region) for read in reads for region in read.failed_regions}
 
+    def unread(row: dict[str, Any]) -> bool:
+        """Whether the row's server lives in a DRS account or region this run could not read."""
+        account, region = drs_source_of(row)
+        return account in unreadable or (account, region) in failed
+
+    return unread
+
+
+def cleanup_stale_inventory(
+    account_id: Any,
+    synced_keys: set[tuple[Any, Any]],
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> int:
+    """Delete the inventory rows of `account_id` that are stale; return how many were deleted.
+
+    A row is stale when its (sourceServerArn, stagingAccountId) is not among `synced_keys` (every server the run
+    read, in any account) and `keep` (rows whose DRS went unread this run) does not hold. Rows come from a paginated
+    Scan filtered on sourceAccountId, the legacy's call; each DeleteItem failure is logged and not counted.
+    """
     inventory_table = get_inventory_table()
     scan_kwargs: dict[str, Any] = {
         "FilterExpression": "sourceAccountId = :acct_id",
@@ -869,6 +909,13 @@ def cleanup_stale_inventory(account_id: Any, servers: list[dict[str, Any]]) -> i
     for existing in existing_items:
         if (existing.get("sourceServerArn"), existing.get("stagingAccountId")) in synced_keys:
             continue
+        if keep is not None and keep(existing):
+            logger.warning(
+                "Keeping inventory row %s of account %s: its DRS region could not be read this run",
+                existing.get("sourceServerArn"),
+                account_id,
+            )
+            continue
         try:
             inventory_table.delete_item(
                 Key={"sourceServerArn": existing["sourceServerArn"], "stagingAccountId": existing["stagingAccountId"]}
@@ -877,6 +924,21 @@ def cleanup_stale_inventory(account_id: Any, servers: list[dict[str, Any]]) -> i
         except Exception as error:
             logger.error("Failed to delete stale inventory row %s: %s", existing.get("sourceServerArn"), error)
     return stale_deleted
+
+
+def cleanup_every_read_account(reads: list[AccountRead], unreadable_accounts: list[Any]) -> int:
+    """Clean up the stale rows of every account that was read, in account order; return how many were deleted.
+
+    Fixes legacy defects 1-3: each read account is cleaned against the servers of the whole run (not only the last
+    account, not with another account's list); an account that could not be read, and a region whose query failed,
+    keep their rows; with no account read there is nothing to clean up (the legacy raised UnboundLocalError).
+    """
+    if not reads:
+        logger.warning("Inventory sync: no target account could be read; stale cleanup skipped")
+        return 0
+    synced_keys = synced_inventory_keys(reads)
+    keep = unread_sources(reads, unreadable_accounts)
+    return sum(cleanup_stale_inventory(read.account_id, synced_keys, keep) for read in reads)
 
 
 def sync_account(
@@ -1092,12 +1154,12 @@ class OrderedWrites:
 
 @dataclass
 class SyncTotals:
-    """What the account loop leaves for the summary and the cleanup (the last account and the last servers read)."""
+    """What the account loop leaves for the summary and the cleanup: counts, accounts read, accounts not read."""
 
     synced: int = 0
     errors: int = 0
-    last_account_id: Any = None
-    last_servers: list[dict[str, Any]] | None = None
+    reads: list[AccountRead] = field(default_factory=list)
+    unreadable: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -1201,8 +1263,8 @@ def write_account_inventory(prepared: Future[PreparedInventory], run: SyncRun) -
 
 def queue_account_sync(
     account: dict[str, Any], drs_futures: dict[Future[dict[str, Any]], str], run: SyncRun
-) -> tuple[list[dict[str, Any]], Future[tuple[int, int]]]:
-    """Consume one account's DRS queries and queue the rest of its sync; return (its servers, its inventory write).
+) -> tuple[AccountRead, Future[tuple[int, int]]]:
+    """Consume one account's DRS queries and queue the rest of its sync; return (what it read, its inventory write).
 
     One `as_completed` over the account's regions (completion order), the region statuses queued on the writer, the
     EC2 grouping, the origin groups described on the EC2 pool, the rows prepared behind them, the inventory writes
@@ -1222,7 +1284,8 @@ def queue_account_sync(
     executors = run.executors
     group_futures = submit_origin_groups(groups, executors.ec2_groups, executors.ec2_retries, describe, run.sts_client)
     prepared = executors.prepare.submit(prepare_account_inventory, servers, account_id, group_futures, run)
-    return servers, run.writes.submit(write_account_inventory, prepared, run)
+    failed_regions = frozenset(region for region, status in region_statuses.items() if status["status"] != "ACTIVE")
+    return AccountRead(account_id, servers, failed_regions), run.writes.submit(write_account_inventory, prepared, run)
 
 
 def sync_accounts(accounts: list[dict[str, Any]], active_regions: list[str], now: str, clock: StageClock) -> SyncTotals:
@@ -1241,11 +1304,13 @@ def sync_accounts(accounts: list[dict[str, Any]], active_regions: list[str], now
         run = SyncRun(now, active_regions, settings, executors, writes, clock, sts_client, dynamodb_client)
         reads = AccountReads(accounts, run)
         for index, account in enumerate(accounts):
-            totals.last_account_id = account["accountId"]
             drs_futures = reads.take(index)
-            if drs_futures is not None:
-                totals.last_servers, inventory_write = queue_account_sync(account, drs_futures, run)
-                reads.inventory_writes.append((index, inventory_write))
+            if drs_futures is None:
+                totals.unreadable.append(account["accountId"])
+                continue
+            account_read, inventory_write = queue_account_sync(account, drs_futures, run)
+            totals.reads.append(account_read)
+            reads.inventory_writes.append((index, inventory_write))
         writes.wait()
     for _, inventory_write in reads.inventory_writes:
         synced, errors = inventory_write.result()
@@ -1259,10 +1324,10 @@ def sync_source_server_inventory() -> dict[str, Any]:
 
     Without SOURCE_SERVER_INVENTORY_TABLE: a 500 response and no AWS call. Otherwise one timestamp for the whole
     run, the active regions (all DRS regions when none), the target accounts synced through the pipeline
-    (`sync_accounts`), the stale cleanup once after the last write, with the last account's id and the last server
-    list read (defects 1-2), the summary body, and the region cache invalidated. With no account past AssumeRole the
-    legacy's cleanup names a variable never set (defect 3): the same UnboundLocalError, type and message, is raised
-    here explicitly, at the same point (before any cleanup call). One timing line is logged per run, even a failed one.
+    (`sync_accounts`), then, after the last write, the stale cleanup of every account that was read against the
+    servers of the whole run, keeping the rows of accounts and regions that could not be read (approved fixes of
+    legacy defects 1-3; with no account read there is nothing to clean), the summary body, and the region cache
+    invalidated. One timing line is logged per run, even a failed one.
     """
     if get_inventory_table() is None:
         return response(500, {"error": "SOURCE_SERVER_INVENTORY_TABLE not configured"})
@@ -1274,10 +1339,8 @@ def sync_source_server_inventory() -> dict[str, Any]:
             logger.info("Inventory sync: querying %d active regions", len(active_regions))
             accounts = collect_accounts_to_query()
         totals = sync_accounts(accounts, active_regions, now, clock)
-        if totals.last_servers is None:
-            raise UnboundLocalError(NO_SYNCED_ACCOUNT_MESSAGE)
         with clock.stage("cleanup"):
-            stale_deleted = cleanup_stale_inventory(totals.last_account_id, totals.last_servers)
+            stale_deleted = cleanup_every_read_account(totals.reads, totals.unreadable)
 
         body = {
             "message": "Source server inventory sync complete",

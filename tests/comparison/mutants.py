@@ -62,19 +62,19 @@ def assume_role_without_external_id() -> dict[str, Any]:
         return sync.sync_source_server_inventory()
 
 
-def cleanup_every_account() -> dict[str, Any]:
-    """Defect 1 "fixed" naively, without an approved divergence: the cleanup also runs for every other target
-    account, with the last account's server list, so their rows are deleted too."""
+def cleanup_with_own_servers() -> dict[str, Any]:
+    """Defects 1-2 "fixed" differently from the approved fix: every read account is cleaned, but each against its own
+    server list only, so rows another account's DRS listed in this run (servers whose origin is the account) go."""
     sync = _inventory_sync()
-    real_cleanup = sync.cleanup_stale_inventory
 
-    def clean_every_account(account_id: Any, servers: list[dict[str, Any]]) -> int:
-        others = [
-            account["accountId"] for account in sync.collect_accounts_to_query() if account["accountId"] != account_id
-        ]
-        return int(real_cleanup(account_id, servers)) + sum(int(real_cleanup(other, servers)) for other in others)
+    def clean_each_against_its_own(reads: list[Any], unreadable: list[Any]) -> int:
+        keep = sync.unread_sources(reads, unreadable)
+        return sum(
+            int(sync.cleanup_stale_inventory(read.account_id, sync.synced_inventory_keys([read]), keep))
+            for read in reads
+        )
 
-    with _swapped(sync, "cleanup_stale_inventory", clean_every_account):
+    with _swapped(sync, "cleanup_every_read_account", clean_each_against_its_own):
         return sync.sync_source_server_inventory()
 
 
@@ -96,7 +96,7 @@ MUTANTS = {
     for name in (
         "statuses_in_submission_order",
         "assume_role_without_external_id",
-        "cleanup_every_account",
+        "cleanup_with_own_servers",
         "region_errors_without_message",
     )
 }

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.experiment import check
+from harness.divergences import Triage
+from harness.gate import judge
 from harness.golden import GOLDEN_DIR, read_golden
-from harness.report import describe_comparison
+from harness.report import describe_triage
 from harness.scheduling import Schedule
 from tests.comparison.mutants import MUTANTS
 
@@ -21,15 +22,15 @@ SCHEDULE_SUFFIXES = {"submission": "", "reverse": "@reverse", "seed:7": "@seed-7
 CAUGHT_BY = {
     "statuses_in_submission_order": ("demo-two-accounts", "write"),
     "assume_role_without_external_id": ("single-account-basic", "unrecorded"),
-    "cleanup_every_account": ("demo-two-accounts", "unrecorded"),
+    "cleanup_with_own_servers": ("origin-account-cleaned-first", "write"),
     "region_errors_without_message": ("drs-error-types", "write"),
 }
 
 
-def verdicts(mutant: str, scenario: str) -> dict[str, object]:
-    """The comparison of `mutant` with each of the scenario's goldens, by schedule."""
+def verdicts(mutant: str, scenario: str) -> dict[str, Triage]:
+    """The gate's verdict on `mutant` for each of the scenario's goldens, by schedule (approved fixes allowed)."""
     return {
-        schedule: check(read_golden(GOLDEN_DIR / f"{scenario}{suffix}.json"), MUTANTS[mutant], Schedule.parse(schedule))
+        schedule: judge(read_golden(GOLDEN_DIR / f"{scenario}{suffix}.json"), MUTANTS[mutant], Schedule.parse(schedule))
         for schedule, suffix in SCHEDULE_SUFFIXES.items()
     }
 
@@ -44,18 +45,18 @@ def test_mutant_is_reported_divergent_under_some_schedule(mutant: str) -> None:
 
     comparisons = verdicts(mutant, scenario)
 
-    divergent = {schedule: c for schedule, c in comparisons.items() if not c.equivalent}
+    divergent = {schedule: verdict for schedule, verdict in comparisons.items() if not verdict.passed}
     assert divergent, f"mutant {mutant} passed every {scenario} golden"
-    for schedule, comparison in divergent.items():
-        report = describe_comparison(f"{mutant} on {scenario} under {schedule}", comparison)
+    for schedule, verdict in divergent.items():
+        report = describe_triage(f"{mutant} on {scenario} under {schedule}", verdict)
         assert "DIVERGENT" in report
-        assert kind in {difference.kind for difference in comparison.differences}, report
+        assert kind in {difference.kind for difference in verdict.uncovered}, report
 
 
 def test_completion_order_mutant_is_only_caught_when_regions_complete_out_of_submission_order() -> None:
     comparisons = verdicts("statuses_in_submission_order", "demo-two-accounts")
 
-    assert comparisons["submission"].equivalent, describe_comparison("submission", comparisons["submission"])
-    assert not comparisons["reverse"].equivalent
-    first_write = next(d for d in comparisons["reverse"].differences if d.kind == "write")
+    assert comparisons["submission"].passed, describe_triage("submission", comparisons["submission"])
+    assert not comparisons["reverse"].passed
+    first_write = next(d for d in comparisons["reverse"].uncovered if d.kind == "write")
     assert "drs-region-status" in first_write.summary + "".join(first_write.details)

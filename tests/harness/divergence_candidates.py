@@ -58,23 +58,28 @@ def _last_synced_servers(outcomes: list[AccountOutcome]) -> list[dict[str, Any]]
     return servers[-1]
 
 
+def _cleanup(sync: ModuleType, account: Any, servers: list[dict[str, Any]]) -> int:
+    """The module's cleanup of one account against one server list (no row kept for an unread region)."""
+    return int(sync.cleanup_stale_inventory(account, sync.synced_inventory_keys([sync.AccountRead(account, servers)])))
+
+
 def _every_synced_account(sync: ModuleType, outcomes: list[AccountOutcome]) -> int:
     """Defects 1 and 2 fixed: clean up each account that was read, with its own servers."""
-    return sum(sync.cleanup_stale_inventory(account, servers) for account, servers in outcomes if servers is not None)
+    return sum(_cleanup(sync, account, servers) for account, servers in outcomes if servers is not None)
 
 
 def _legacy_unless_last_failed(sync: ModuleType, outcomes: list[AccountOutcome]) -> int:
     """Defect 2 fixed alone: the legacy's single cleanup, skipped when the last account's AssumeRole failed."""
     servers = _last_synced_servers(outcomes)
     last_account, last_servers = outcomes[-1]
-    return 0 if last_servers is None else int(sync.cleanup_stale_inventory(last_account, servers))
+    return 0 if last_servers is None else _cleanup(sync, last_account, servers)
 
 
 def _legacy_or_nothing(sync: ModuleType, outcomes: list[AccountOutcome]) -> int:
     """Defect 3 fixed alone: with no account read there is nothing to clean up, instead of an UnboundLocalError."""
     if all(servers is None for _, servers in outcomes):
         return 0
-    return int(sync.cleanup_stale_inventory(outcomes[-1][0], _last_synced_servers(outcomes)))
+    return _cleanup(sync, outcomes[-1][0], _last_synced_servers(outcomes))
 
 
 def _rename_hosts(sync: ModuleType) -> None:

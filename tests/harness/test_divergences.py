@@ -235,6 +235,7 @@ def test_the_defect_1_fix_with_its_approval_passes_and_names_it(stale_multi: Cas
 def test_replay_exits_1_without_the_approval_and_0_with_it_naming_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    monkeypatch.setattr(divergences, "APPROVED", ())  # an empty registry: nothing approved
     assert main(["replay", "--golden", str(STALE_MULTI), "--impl", CLEANUP_EVERY_ACCOUNT]) == 1
     assert ": DIVERGENT" in capsys.readouterr().out
 
@@ -258,6 +259,7 @@ def test_the_gate_exits_0_with_the_approval_listing_it_and_1_without(
     for golden in (STALE_MULTI, BASIC):
         shutil.copy(golden, tmp_path / golden.name)
     gate = ["gate", "--golden-dir", str(tmp_path), "--impl", CLEANUP_EVERY_ACCOUNT]
+    monkeypatch.setattr(divergences, "APPROVED", ())  # an empty registry: nothing approved
 
     assert main(gate) == 1
     assert "gate: 1 of 2 goldens equivalent for impl" in capsys.readouterr().out
@@ -387,8 +389,8 @@ def test_the_defect_3_fix_answers_200_and_passes_only_with_its_approval() -> Non
     assert verdict.comparison.calls == 2
 
 
-def test_the_refactored_sync_needs_no_approval_and_unused_approvals_change_nothing() -> None:
-    rows = run_gate("refactored", [STALE_MULTI, FAILS_LAST, NO_TARGETS], registry=(DEFECT_1, DEFECT_2, DEFECT_3))
+def test_the_legacy_needs_no_approval_and_unused_approvals_change_nothing() -> None:
+    rows = run_gate("legacy", [STALE_MULTI, FAILS_LAST, NO_TARGETS], registry=(DEFECT_1, DEFECT_2, DEFECT_3))
 
     assert [row.verdict for row in rows] == ["equivalent"] * 3
     assert all(row.passed and not row.approved for row in rows)
