@@ -7,9 +7,9 @@ page 2). The refactored sync reads every page (`scan_every_page`) and syncs thos
 Expected differences, and nothing else: the Scan of page 2 (and later), and for each account on them, in order, what
 the sync does for an account: GetCallerIdentity, AssumeRole (RoleSessionName inventory-sync), DescribeSourceServers
 in every active region, and its region statuses (one `update_region_status` PutItem and one batch row per region).
-The stale cleanup, which runs for the last account only (defect 1), now cleans up the new last account instead: the
-golden's cleanup Scan (and DeleteItems) of the old last account are no longer made, the new one's are, and
-staleRecordsDeleted counts its deletes. Everything is answered from the golden and its scenario: the later pages
+The stale cleanup, which covers every account read (defect 1's fix), also covers these accounts: their cleanup Scan
+and the DeleteItem of each of their rows (staleRecordsDeleted then counts them, as defect 1's approval checks).
+Everything is answered from the golden and its scenario: the later pages
 from the scenario's target rows after the golden's LastEvaluatedKey (key order, as DynamoDB pages a Scan), the
 identity as the golden's, the AssumeRole with placeholder credentials of that account (the replayer maps them to
 its identity), each listing empty, the writes with an empty success, the cleanup by `inventory_state.cleanup_answers`.
@@ -37,10 +37,10 @@ from harness.approved.golden_accounts import (
     scenario_of,
     table_region,
 )
-from harness.approved.inventory_state import CLEANUP_FILTER, cleanup_answers
+from harness.approved.inventory_state import cleanup_answers
 from harness.cassette import HUB_IDENTITY, Cassette, Interaction
 from harness.comparison import Difference
-from harness.divergences import ApprovedDivergence, DivergenceContext, answer, body_fields_differ, dynamodb_item
+from harness.divergences import ApprovedDivergence, DivergenceContext, answer, dynamodb_item
 from harness.matchers import CallKey, call_key, is_write
 from harness.world.scenario import thaw
 
@@ -52,12 +52,11 @@ _OK: dict[str, Any] = {"ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempt
 
 @dataclass(frozen=True)
 class Plan:
-    """The fix's effect on one golden: expected writes and reads, answers, and the new staleRecordsDeleted."""
+    """The fix's effect on one golden: the new reads, the new writes in order, and their answers."""
 
-    writes: tuple[CallKey, ...]
     reads: Counter[CallKey]
+    writes: tuple[CallKey, ...]
     answers: tuple[Interaction, ...]
-    stale_deleted: int
 
 
 _PLANS: dict[int, tuple[Cassette, Plan | None]] = {}
@@ -119,28 +118,15 @@ def _plan(golden: Cassette) -> Plan | None:
         new_writes.extend(account_writes)
     if not page:
         return None
-    cleanup_scans = [
-        index
-        for index, call in enumerate(golden.interactions)
-        if call.operation == "Scan" and call.params.get("FilterExpression") == CLEANUP_FILTER
-    ]
-    if not cleanup_scans:
-        return None
-    old_deletes = [
-        index
-        for index, call in enumerate(golden.interactions)
-        if call.operation == "DeleteItem" and index > cleanup_scans[0]
-    ]
-    cleanup = cleanup_answers(golden, [page[-1].get("accountId")])
-    deletes = [call for call in cleanup if call.operation == "DeleteItem"]
+    cleanup = cleanup_answers(golden, [row.get("accountId") for row in page])
     declared.extend(call for call in cleanup if call.operation == "Scan")
     declared.extend(answer(_operation(params), params, _response(params), region=region) for params in new_writes)
+    deletes = [call for call in cleanup if call.operation == "DeleteItem"]
     declared.extend(deletes)
-    writes = _expected_writes(golden, cleanup_scans[0], new_writes, old_deletes, deletes)
-    reads = Counter(_key(call) for call in golden.interactions if not is_write(call.operation))
-    reads.subtract(_key(golden.interactions[index]) for index in cleanup_scans)
-    reads.update(_key(call) for call in declared if not is_write(call.operation))
-    return Plan(tuple(writes), +reads, tuple(declared), len(deletes))
+    write_keys = [call_key("dynamodb", region, HUB_IDENTITY, _operation(w), w) for w in new_writes]
+    write_keys.extend(_key(call) for call in deletes)
+    reads = Counter(_key(call) for call in declared if not is_write(call.operation))
+    return Plan(reads, tuple(write_keys), tuple(declared))
 
 
 def _later_rows(golden: Cassette, first: Interaction) -> list[dict[str, Any]] | None:
@@ -260,46 +246,37 @@ def _response(params: dict[str, Any]) -> dict[str, Any]:
     return dict(BATCH_OK) if "RequestItems" in params else dict(_OK)
 
 
-def _expected_writes(
-    golden: Cassette,
-    cleanup_scan: int,
-    new_writes: list[dict[str, Any]],
-    old_deletes: list[int],
-    deletes: list[Interaction],
-) -> list[CallKey]:
-    """The golden's writes, the new accounts' status writes before the cleanup, the new cleanup's deletes after."""
-    region = table_region(golden)
-    keys: list[CallKey] = []
-    for index, call in enumerate(golden.interactions):
-        if index == cleanup_scan:
-            keys.extend(call_key("dynamodb", region, HUB_IDENTITY, _operation(w), w) for w in new_writes)
-        if is_write(call.operation) and index not in old_deletes:
-            keys.append(_key(call))
-    keys.extend(_key(call) for call in deletes)
-    return keys
-
-
 def _matcher(difference: Difference, context: DivergenceContext) -> bool:
-    """A difference of a candidate run that is exactly the planned one."""
+    """An extra call that is one of the later pages' accounts' calls, in a run that made every planned call."""
     found = plan(context.golden)
-    if found is None:
+    if found is None or difference.change != "extra" or not isinstance(difference.candidate, dict):
         return False
-    if difference.kind == "write":
-        return tuple(candidate_writes(context.observed)) == found.writes
-    if difference.kind == "read":
-        observed = Counter(
-            call_key(call.service, call.region, call.identity, call.operation, call.params)
-            for call in context.observed
-            if not is_write(call.operation)
-        )
-        return observed == found.reads
-    return body_fields_differ("staleRecordsDeleted", where=_stale_count)(difference, context)
+    view = difference.candidate
+    key = call_key(view["service"], view["region"], view["identity"], view["operation"], view["params"])
+    if difference.kind == "read" and key not in found.reads:
+        return False
+    if difference.kind == "write" and key not in found.writes:
+        return False
+    return difference.kind in ("read", "write") and _plan_made(found, context)
 
 
-def _stale_count(golden: dict[str, Any], candidate: dict[str, Any], context: DivergenceContext) -> bool:
-    """staleRecordsDeleted counts the new last account's deletes."""
-    found = plan(context.golden)
-    return found is not None and candidate["staleRecordsDeleted"] == found.stale_deleted
+def _plan_made(found: Plan, context: DivergenceContext) -> bool:
+    """Every planned read made exactly as often as the golden's plus the planned, and the planned writes made in
+    order, last (after their first one only they and the cleanup's deletes)."""
+    made_reads = Counter(
+        call_key(call.service, call.region, call.identity, call.operation, call.params)
+        for call in context.observed
+        if not is_write(call.operation)
+    )
+    golden_reads = Counter(_key(call) for call in context.golden.interactions if not is_write(call.operation))
+    if any(made_reads[key] != golden_reads[key] + count for key, count in found.reads.items()):
+        return False
+    planned = set(found.writes)
+    written = candidate_writes(context.observed)
+    if tuple(call for call in written if call in planned) != found.writes:
+        return False
+    first = next((index for index, call in enumerate(written) if call in planned), len(written))
+    return all(call in planned or call[3] == "DeleteItem" for call in written[first:])
 
 
 def _answers(golden: Cassette) -> list[Interaction]:
@@ -318,5 +295,6 @@ DIVERGENCES = (
         ),
         matcher=_matcher,
         answers=_answers,
+        shows_in=("defect-09-targets-two-pages",),
     ),
 )
