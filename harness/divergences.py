@@ -52,6 +52,10 @@ class RegistryError(Exception):
     """An approved divergence that cannot be registered: a bad name, an unknown defect, a duplicate."""
 
 
+class UnanswerableError(Exception):
+    """A divergence's answers need what the recording does not hold (a live or shadow run names no scenario)."""
+
+
 @dataclass(frozen=True)
 class DivergenceContext:
     """What a matcher may look at: the golden, and the candidate's calls and outputs (as replayed)."""
@@ -149,13 +153,19 @@ class ApprovedDivergence:
         """Whether one fine-grained difference is this approved change; an unrecorded call never is."""
         if difference.kind == "unrecorded" or not self.applies_to(context.golden.header):
             return False
-        return self.matcher(difference, context)
+        try:
+            return self.matcher(difference, context)
+        except UnanswerableError:
+            return False  # the matcher needs the world, which a live or shadow recording does not name
 
     def synthesized(self, golden: Cassette) -> list[Interaction]:
         """The answers this divergence declares for the golden (none when it does not apply)."""
         if self.answers is None or not self.applies_to(golden.header):
             return []
-        return list(self.answers(golden))
+        try:
+            return list(self.answers(golden))
+        except UnanswerableError:
+            return []  # the fix's new calls then stay unrecorded: never covered, reported as such
 
 
 # The production registry, read through `approved_divergences()` only. None means the registry `harness.approved`

@@ -14,6 +14,7 @@ derived from it, the new value being the running total computed from the golden'
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -90,11 +91,18 @@ def compute_region_totals(golden: Cassette) -> RegionTotals | None:
     skipped: set[int] = set()
     rows_by_region: dict[str, list[tuple[int, int]]] = {}
     current_account: Any = object()
+    handed_back: dict[str, list[int]] = {}  # rows DynamoDB handed back (UnprocessedItems), awaiting their resend
     for index, interaction in enumerate(golden.interactions):
         if interaction.operation != "BatchWriteItem":
             continue
+        in_this_call: dict[str, int] = {}
         for position, request in enumerate(interaction.params.get("RequestItems", {}).get(table, [])):
             item = request.get("PutRequest", {}).get("Item", {})
+            fingerprint = json.dumps(item, sort_keys=True)
+            if handed_back.get(fingerprint):  # the batch writer resending a row: same occurrence, not a new count
+                occurrence_of_row[(index, position)] = handed_back[fingerprint].pop(0)
+                in_this_call[fingerprint] = occurrence_of_row[(index, position)]
+                continue
             account, region, count = (
                 _text(item.get("accountId")),
                 _text(item.get("region")),
@@ -107,9 +115,14 @@ def compute_region_totals(golden: Cassette) -> RegionTotals | None:
                 current_account = account
             counts[-1][region] = count
             occurrence_of_row[(index, position)] = len(counts) - 1
+            in_this_call[fingerprint] = len(counts) - 1
             rows_by_region.setdefault(region, []).append((index, len(counts) - 1))
             if index in skipped_calls:
                 skipped.add(len(counts) - 1)
+        for request in (interaction.response or {}).get("UnprocessedItems", {}).get(table, []):
+            fingerprint = json.dumps(request.get("PutRequest", {}).get("Item", {}), sort_keys=True)
+            if fingerprint in in_this_call:
+                handed_back.setdefault(fingerprint, []).append(in_this_call[fingerprint])
     occurrence_of_put: dict[int, int] = {}
     for index, interaction in enumerate(golden.interactions):
         if interaction.operation == "PutItem" and interaction.params.get("TableName") == table:
@@ -268,7 +281,8 @@ def running_total_params(golden: Cassette, index: int, totals: RegionTotals) -> 
 
 
 def running_total_answers(golden: Cassette) -> list[Interaction]:
-    """The region status writes the fix sends with new serverCounts, answered as the golden's were."""
+    """The region status writes the fix sends with new serverCounts, answered as the golden's were (rows handed
+    back as UnprocessedItems carry the new counts too, so the batch writer resends what the fix sent)."""
     totals = region_totals(golden)
     if totals is None:
         return []
@@ -276,8 +290,30 @@ def running_total_answers(golden: Cassette) -> list[Interaction]:
     for index, interaction in enumerate(golden.interactions):
         params = running_total_params(golden, index, totals)
         if params is not None and params != interaction.params:
-            declared.append(replace(interaction, params=params))
+            declared.append(replace(interaction, params=params, response=_handed_back_as_sent(interaction, params)))
     return declared
+
+
+def _handed_back_as_sent(interaction: Interaction, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The recorded response, its UnprocessedItems rows replaced by the rows as the fix sent them."""
+    response = interaction.response
+    unprocessed = (response or {}).get("UnprocessedItems")
+    if not response or not unprocessed:
+        return response
+    sent = {
+        json.dumps(original["PutRequest"]["Item"], sort_keys=True): changed
+        for table, rows in interaction.params.get("RequestItems", {}).items()
+        for original, changed in zip(rows, params["RequestItems"][table], strict=True)
+        if "PutRequest" in original
+    }
+    rewritten = {
+        table: [
+            sent.get(json.dumps(request.get("PutRequest", {}).get("Item", {}), sort_keys=True), request)
+            for request in rows
+        ]
+        for table, rows in unprocessed.items()
+    }
+    return {**response, "UnprocessedItems": rewritten}
 
 
 DIVERGENCES = (

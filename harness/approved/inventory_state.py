@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from boto3.dynamodb.types import TypeSerializer
 
 from harness.cassette import Cassette, Interaction
-from harness.divergences import answer, dynamodb_item
+from harness.divergences import UnanswerableError, answer, dynamodb_item
 from harness.lambda_env import REPO_ROOT
 
 
@@ -45,6 +45,10 @@ class StaleScenarioError(Exception):
     """The scenario file a golden names is missing or changed since the golden was recorded."""
 
 
+class NoScenarioError(UnanswerableError):
+    """The recording names no scenario (a live or shadow run): answers that need its world cannot be given."""
+
+
 def inventory_table(golden: Cassette) -> str:
     """The inventory table's name in the golden's recorded environment."""
     return str(golden.header["environment"]["SOURCE_SERVER_INVENTORY_TABLE"])
@@ -68,28 +72,42 @@ def remember_scenario(scenario: Scenario) -> None:
     _RECORDED_SCENARIOS[scenario.content_hash()] = scenario
 
 
-def rows_before(golden: Cassette) -> list[WireItem]:
-    """The scenario's `inventory_before` rows in wire form: the world the golden was recorded in.
+def scenario_of(golden: Cassette) -> Scenario:
+    """The scenario the golden was recorded from: remembered in this process, or read from the file it names.
 
     A world recorded in this process (a generated one has no file) is found by its content hash; otherwise the
     scenario file the header names is read, and refused when it changed since the recording. A recording of a live
-    or shadow run names no scenario: its table before the run is unknown (reading it would be an extra AWS call), so
-    only the rows its own run wrote are known, and a cleanup answered from them finds no older stale row.
+    or shadow run names no scenario: `NoScenarioError`, so answers that need the world are not given.
     """
     scenario = golden.header.get("scenario", {})
     loaded = _RECORDED_SCENARIOS.get(str(scenario.get("content_hash")))
-    if loaded is None and not scenario.get("file"):
+    if loaded is not None:
+        return loaded
+    if not scenario.get("file"):
+        raise NoScenarioError(f"recording {scenario.get('name')!r} names no scenario (a live or shadow run)")
+    path = REPO_ROOT / str(scenario["file"])
+    if not path.is_file():
+        raise StaleScenarioError(f"{path}: the scenario of golden {scenario.get('name')!r} is missing")
+    found: Scenario = importlib.import_module(SCENARIO_MODULE).load_scenario(path)
+    if scenario.get("content_hash") and found.content_hash() != scenario["content_hash"]:
+        raise StaleScenarioError(
+            f"{path}: changed since golden {scenario.get('name')!r} was recorded (content_hash "
+            f"{found.content_hash()} != {scenario['content_hash']}); re-record the golden with `make goldens`"
+        )
+    return found
+
+
+def rows_before(golden: Cassette) -> list[WireItem]:
+    """The scenario's `inventory_before` rows in wire form: the world the golden was recorded in.
+
+    A recording of a live or shadow run names no scenario: its table before the run is unknown (reading it would be an
+    extra AWS call), so only the rows its own run wrote are known, and a cleanup answered from them finds no older
+    stale row.
+    """
+    try:
+        loaded = scenario_of(golden)
+    except NoScenarioError:
         return []
-    if loaded is None:
-        path = REPO_ROOT / str(scenario.get("file") or "")
-        if not path.is_file():
-            raise StaleScenarioError(f"{path}: the scenario of golden {scenario.get('name')!r} is missing")
-        loaded = importlib.import_module(SCENARIO_MODULE).load_scenario(path)
-        if scenario.get("content_hash") and loaded.content_hash() != scenario["content_hash"]:
-            raise StaleScenarioError(
-                f"{path}: changed since golden {scenario.get('name')!r} was recorded (content_hash "
-                f"{loaded.content_hash()} != {scenario['content_hash']}); re-record the golden with `make goldens`"
-            )
     serializer = TypeSerializer()
     return [{name: serializer.serialize(value) for name, value in row.items()} for row in loaded.inventory_before]
 

@@ -21,6 +21,7 @@ import gc
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -115,6 +116,8 @@ DRS_ERROR_GUIDANCE = {
         "for this account and region."
     ),
 }
+# "SCP" (or "SCPs") as a word of a lower-cased DRS error text (defect 7's fix: not inside another word).
+SCP_WORD = re.compile(r"\bscps?\b")
 
 
 def _target_accounts_table() -> Any:
@@ -131,16 +134,27 @@ def _target_accounts_table() -> Any:
     return table
 
 
+def scan_every_page(table: Any) -> list[dict[str, Any]]:
+    """Return every item of an unfiltered Scan of `table`, page after page (following LastEvaluatedKey)."""
+    page = table.scan()
+    items = list(page.get("Items", []))
+    while "LastEvaluatedKey" in page:
+        page = table.scan(ExclusiveStartKey=page["LastEvaluatedKey"])
+        items.extend(page.get("Items", []))
+    return items
+
+
 def collect_accounts_to_query() -> list[dict[str, Any]]:
     """Return the target accounts to sync, read with one Scan of the target accounts table (staging never).
 
     Each account is `{accountId, accountName, roleArn, externalId, accountType: "target"}`, a missing field being
-    None, in scan order. Only the first page is read (legacy defect 9). A DynamoDB error is logged with a descriptive
-    message and re-raised as the same exception with that message attached as a note (requirement 2.3): its type and
-    `str()` stay those of the original, which is what the legacy lets propagate out of the sync.
+    None, in scan order. Every page is read, following LastEvaluatedKey: approved divergence (defect 9 fixed), where
+    the legacy read the first page only. A DynamoDB error is logged with a descriptive message and re-raised as the
+    same exception with that message attached as a note (requirement 2.3): its type and `str()` stay those of the
+    original, which is what the legacy lets propagate out of the sync.
     """
     try:
-        accounts_scan = _target_accounts_table().scan()
+        items = scan_every_page(_target_accounts_table())
     except Exception as error:
         description = f"Failed to read target accounts from {os.environ.get(TARGET_ACCOUNTS_TABLE_ENV)!r}: {error}"
         logger.error(description)
@@ -154,7 +168,7 @@ def collect_accounts_to_query() -> list[dict[str, Any]]:
             "externalId": item.get("externalId"),
             "accountType": "target",
         }
-        for item in accounts_scan.get("Items", [])
+        for item in items
     ]
     logger.info("Inventory sync: %d target accounts", len(accounts))
     return accounts
@@ -202,9 +216,15 @@ def get_account_credentials(account: dict[str, Any], sts_client: Any = None) -> 
     return credentials
 
 
-def list_drs_source_servers(drs_client: Any, region: str, account_id: str | None) -> list[dict[str, Any]]:
-    """Return every DRS source server of a client's region (all pages), each tagged `_queryRegion`/`_queryAccount`."""
-    servers: list[dict[str, Any]] = []
+def list_drs_source_servers(
+    drs_client: Any, region: str, account_id: str | None, servers: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """Return every DRS source server of a client's region (all pages), each tagged `_queryRegion`/`_queryAccount`.
+
+    The servers are appended to `servers` (a new list when None) page by page as they are read, so a caller that
+    passes its own list keeps the pages read before a failing one (defect 7's fix).
+    """
+    servers = [] if servers is None else servers
     paginator = drs_client.get_paginator("describe_source_servers")
     for page in paginator.paginate():
         for server in page.get("items", []):
@@ -214,14 +234,26 @@ def list_drs_source_servers(drs_client: Any, region: str, account_id: str | None
     return servers
 
 
+def mentions_scp(text: str) -> bool:
+    """Whether a DRS error text names a service control policy: the phrase, or "SCP"/"SCPs" as a word.
+
+    Approved divergence (defect 7 fixed): the legacy's substring test also matched "scp" inside unrelated words
+    (an "ISCP" plan, a "dscp" value) and misfiled those errors as SCP_DENIED.
+    """
+    lowered = text.lower()
+    return "service control policy" in lowered or SCP_WORD.search(lowered) is not None
+
+
 def classify_drs_client_error(error: ClientError) -> tuple[str, str]:
-    """Return the legacy's (region status, errorMessage) for a DRS ClientError: its table, first match wins.
+    """Return the (region status, errorMessage) of a DRS ClientError: the legacy's table, first match wins.
 
     UninitializedAccountException or "not initialized" -> NOT_INITIALIZED; AccessDeniedException (code or text) ->
-    IAM_PERMISSION_DENIED; "service control policy"/"scp" in the text -> SCP_DENIED; Throttling/TooManyRequests ->
-    THROTTLED; OptInRequired -> REGION_NOT_OPTED_IN; otherwise ERROR with "{code}: {message}" (or the text). So
-    UnrecognizedClientException, InvalidRequestException, ServiceQuotaExceededException and InternalServerException
-    land in ERROR unless an earlier row matches their text (legacy defect 7, kept).
+    IAM_PERMISSION_DENIED; a service control policy named in the text (`mentions_scp`) -> SCP_DENIED;
+    UnrecognizedClientException -> REGION_NOT_ENABLED; Throttling/TooManyRequests -> THROTTLED; OptInRequired ->
+    REGION_NOT_OPTED_IN; otherwise ERROR with "{code}: {message}" (or the text), as InvalidRequestException,
+    ServiceQuotaExceededException and InternalServerException. Approved divergences (defect 7 fixed): "scp" counts
+    only as a word, and UnrecognizedClientException arriving as a ClientError lands in REGION_NOT_ENABLED, as on the
+    non-ClientError path, where the legacy filed it under ERROR.
     """
     error_code = error.response.get("Error", {}).get("Code", "")
     error_text = error.response.get("Error", {}).get("Message", "")
@@ -230,8 +262,10 @@ def classify_drs_client_error(error: ClientError) -> tuple[str, str]:
         return "NOT_INITIALIZED", "DRS not initialized in region"
     if "AccessDeniedException" in error_str or error_code == "AccessDeniedException":
         return "IAM_PERMISSION_DENIED", f"IAM permissions denied: {error_text}"
-    if "service control policy" in error_str.lower() or "scp" in error_str.lower():
+    if mentions_scp(error_str):
         return "SCP_DENIED", "Blocked by Service Control Policy"
+    if error_code == "UnrecognizedClientException":
+        return "REGION_NOT_ENABLED", "Region not enabled in account"
     if error_code in ("ThrottlingException", "TooManyRequestsException"):
         return "THROTTLED", "API rate limit exceeded"
     if error_code == "OptInRequired":
@@ -254,13 +288,20 @@ def classify_drs_exception(error: Exception) -> tuple[str, str]:
 
 
 def drs_error_result(
-    error_type: str, error_code: str, region_status: str, message: str, region: str, account_id: str | None
+    error_type: str,
+    error_code: str,
+    region_status: str,
+    message: str,
+    region: str,
+    account_id: str | None,
+    servers: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Return the `{"status": "error", ...}` answer of a failed DRS region query and log the failure.
 
-    `regionStatus` and `errorMessage` are the legacy's classification; `errorType` names which of the 8 DRS error
-    types it was; `guidance` adds retry advice for ThrottlingException and quota-increase advice for
-    ServiceQuotaExceededException (None otherwise). Guidance is only returned, never written anywhere.
+    `regionStatus` and `errorMessage` are the classification; `errorType` names which of the 8 DRS error types it
+    was; `guidance` adds retry advice for ThrottlingException and quota-increase advice for
+    ServiceQuotaExceededException (None otherwise). Guidance is only returned, never written anywhere. `servers` are
+    those of the pages read before the failure (defect 7's fix; none by default).
     """
     logger.warning("DRS query failed in %s for account %s: %s (%s)", region, account_id, region_status, error_type)
     return {
@@ -270,7 +311,7 @@ def drs_error_result(
         "regionStatus": region_status,
         "errorMessage": message,
         "guidance": DRS_ERROR_GUIDANCE.get(error_type),
-        "servers": [],
+        "servers": [] if servers is None else servers,
     }
 
 
@@ -278,31 +319,41 @@ def query_drs_single_region(region: str, account_id: str | None, credentials: di
     """Query every DRS source server of one region and answer `{"status": "success", "servers": [...]}`.
 
     The client (with `credentials`, or the Lambda's own when None) uses the short-timeout single-retry config. Any
-    failure discards the pages already read (legacy defect 7) and answers an error dictionary (`drs_error_result`).
+    failure answers an error dictionary (`drs_error_result`) that keeps the servers of the pages read before it:
+    approved divergence (defect 7 fixed), where the legacy discarded them.
     The 8 error types: AccessDeniedException, UnrecognizedClientException, InvalidRequestException,
     ThrottlingException, ServiceQuotaExceededException and InternalServerException arrive as ClientError carrying
     their code and are named by it; any other ClientError is "ClientError"; a non-ClientError is "Exception" (or
     UnrecognizedClientException when its text names it). The region status and message stay the legacy's.
     """
+    servers: list[dict[str, Any]] = []
     try:
         drs_client = create_drs_client(region, credentials=credentials, config=CLIENT_CONFIG)
-        return {"status": "success", "servers": list_drs_source_servers(drs_client, region, account_id)}
+        return {"status": "success", "servers": list_drs_source_servers(drs_client, region, account_id, servers)}
     except ClientError as error:
         error_code = error.response.get("Error", {}).get("Code", "")
         error_type = error_code if error_code in DRS_CLIENT_ERROR_TYPES else "ClientError"
         region_status, message = classify_drs_client_error(error)
-        return drs_error_result(error_type, error_code, region_status, message, region, account_id)
+        return drs_error_result(error_type, error_code, region_status, message, region, account_id, servers)
     except Exception as error:
         error_type = "UnrecognizedClientException" if "UnrecognizedClientException" in str(error) else "Exception"
         region_status, message = classify_drs_exception(error)
-        return drs_error_result(error_type, "", region_status, message, region, account_id)
+        return drs_error_result(error_type, "", region_status, message, region, account_id, servers)
 
 
 def region_status_of(result: dict[str, Any]) -> dict[str, Any]:
-    """Return the legacy's region status record `{status, serverCount, errorMessage}` for a single-region answer."""
+    """Return the region status record `{status, serverCount, errorMessage}` for a single-region answer.
+
+    serverCount is the number of servers read: for a failed region, those of the pages read before the failure
+    (approved divergence, defect 7 fixed; the legacy had none, so 0).
+    """
     if result["status"] == "success":
         return {"status": "ACTIVE", "serverCount": len(result["servers"]), "errorMessage": None}
-    return {"status": result["regionStatus"], "serverCount": 0, "errorMessage": result["errorMessage"]}
+    return {
+        "status": result["regionStatus"],
+        "serverCount": len(result["servers"]),
+        "errorMessage": result["errorMessage"],
+    }
 
 
 def region_server_count(region: str, region_info: dict[str, Any], region_server_totals: dict[str, int] | None) -> int:
@@ -442,19 +493,33 @@ def query_ec2_instances(
         return {}
 
 
+def document_section(document: dict[str, Any], name: str) -> dict[str, Any]:
+    """Return a DRS document's sub-object `name`, {} when it is missing or null.
+
+    Approved divergence (defect 11 fixed): the legacy's `.get(name, {})` defaulted only a missing key, so a null
+    `sourceProperties`, `identificationHints` or `sourceCloudProperties` raised where it was touched.
+    """
+    value = document.get(name)
+    return {} if value is None else value
+
+
 def group_instances_by_origin(servers: list[dict[str, Any]], account_id: Any) -> dict[tuple[Any, Any], list[str]]:
     """Return the EC2 instance ids of `servers` grouped by origin (account, region), groups in first-seen order.
 
     The origin is `sourceCloudProperties.originAccountID` (default `account_id`) and `.originRegion` (default the
-    server's `_queryRegion`); servers without `sourceProperties.identificationHints.awsInstanceID` are left out. A
-    null `sourceProperties`, `identificationHints` or `sourceCloudProperties` raises AttributeError here, outside any
-    handler, exactly as the legacy (defect 11): the sync fails after the account's region statuses were written.
+    server's `_queryRegion`); servers without `sourceProperties.identificationHints.awsInstanceID` are left out.
+    Approved divergence (defect 11 fixed): a null `sourceProperties`, `identificationHints` or `sourceCloudProperties`
+    counts as missing (`document_section`), where the legacy raised AttributeError outside any handler and the whole
+    sync failed.
     """
     ec2_groups: dict[tuple[Any, Any], list[str]] = {}
     for server in servers:
-        instance_id = server.get("sourceProperties", {}).get("identificationHints", {}).get("awsInstanceID")
-        origin_account = server.get("sourceCloudProperties", {}).get("originAccountID", account_id)
-        origin_region = server.get("sourceCloudProperties", {}).get("originRegion", server.get("_queryRegion"))
+        instance_id = document_section(document_section(server, "sourceProperties"), "identificationHints").get(
+            "awsInstanceID"
+        )
+        cloud_props = document_section(server, "sourceCloudProperties")
+        origin_account = cloud_props.get("originAccountID", account_id)
+        origin_region = cloud_props.get("originRegion", server.get("_queryRegion"))
         if instance_id:
             ec2_groups.setdefault((origin_account, origin_region), []).append(instance_id)
     return ec2_groups
@@ -613,7 +678,7 @@ def enrich_with_ec2_metadata(
     own (cross-account) client: one after another in group order, as the legacy, or concurrently on `group_executor`
     (failed chunks retried id by id on `retry_executor`), as the sync's pipeline does; the result is the same. A group
     whose client or queries fail is logged and skipped: its servers keep their original data without enrichment.
-    Grouping errors (defect 11) propagate, as the legacy's, before any EC2 call.
+    Null document sections count as missing (defect 11 fixed), so the grouping does not raise.
     """
     groups = group_instances_by_origin(servers, account_id)
     if group_executor is not None:
@@ -624,17 +689,32 @@ def enrich_with_ec2_metadata(
     return ec2_details
 
 
+def first_nic_ip(nics: list[dict[str, Any]]) -> Any:
+    """Return the first NIC's first IP: `ips` defaults to [""] when absent, and "" when there is no NIC at all.
+
+    Approved divergence (defect 10 fixed): a first NIC whose `ips` list is empty gives "" as if there were no NIC,
+    where the legacy's `ips[0]` raised and the server was never written.
+    """
+    if not nics:
+        return ""
+    ips = nics[0].get("ips", [""])
+    if isinstance(ips, list) and not ips:
+        return ""
+    return ips[0]
+
+
 def inventory_item_from_server(
     server: dict[str, Any], account_id: Any, ec2_details: dict[str, dict[str, Any]], now: str
 ) -> dict[str, Any]:
     """Return the inventory row of one DRS source server (LEGACY_CONTRACT.md, "Inventory item"), with EC2 details.
 
-    Raises on a malformed document exactly where the legacy does (e.g. a first NIC with an empty `ips` list, defect
-    10); the caller counts that as an error.
+    Raises on a malformed document where the legacy does; the caller counts that as an error. Approved divergences:
+    a first NIC with an empty `ips` list gives primaryIp "" (`first_nic_ip`, defect 10 fixed), and a null
+    `sourceProperties`, `identificationHints` or `sourceCloudProperties` counts as missing (defect 11 fixed).
     """
-    source_props = server.get("sourceProperties", {})
-    hints = source_props.get("identificationHints", {})
-    cloud_props = server.get("sourceCloudProperties", {})
+    source_props = document_section(server, "sourceProperties")
+    hints = document_section(source_props, "identificationHints")
+    cloud_props = document_section(server, "sourceCloudProperties")
     replication_info = server.get("dataReplicationInfo", {})
     cpus = source_props.get("cpus", [])
     disks = source_props.get("disks", [])
@@ -663,7 +743,7 @@ def inventory_item_from_server(
         "ramBytes": int(ram_bytes) if ram_bytes else 0,
         "totalStorageBytes": int(sum(disk.get("bytes", 0) for disk in disks)),
         "osName": source_props.get("os", {}).get("fullString") or "",
-        "primaryIp": nics[0].get("ips", [""])[0] if nics else "",
+        "primaryIp": first_nic_ip(nics),
         "macAddress": (nics[0].get("macAddress") or "") if nics else "",
         "disks": [{"deviceName": disk.get("deviceName") or "", "bytes": disk.get("bytes") or 0} for disk in disks],
     }

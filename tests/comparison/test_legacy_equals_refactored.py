@@ -5,10 +5,12 @@ registry (`harness/approved/`), so a difference passes only when a named, review
 
 - A property: for generated worlds and completion orders P, the legacy recorded under P on the local AWS and the
   refactored replayed under P against that recording are equivalent (outputs equal, the same writes in the same
-  order, the same multiset of reads).
-- Every small (uncompressed) golden replayed into the refactored sync is equivalent: 21 scenarios under three
-  schedules, including the eight DRS error types, region status overwrites and DynamoDB batch behaviour.
-- A focused check that the region status writes of every DRS error golden are identical, item for item and in order.
+  order, the same multiset of reads), or differ only as approved divergences cover exactly.
+- Every small (uncompressed) golden replayed into the refactored sync is equivalent, or differs only as approved
+  divergences (fixed legacy defects, harness/approved/) cover exactly: 21 scenarios under three schedules, including
+  the eight DRS error types, region status overwrites and DynamoDB batch behaviour.
+- A focused check that the region status writes of every DRS error golden are identical, item for item and in order,
+  except the rows defect 7's approved fixes change (checked value for value by their divergences).
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ DRS_ERROR_SCENARIOS = (
 DRS_ERROR_GOLDENS = sorted(
     path for path in SMALL_GOLDENS if path.name.partition("@")[0].removesuffix(".json") in DRS_ERROR_SCENARIOS
 )
+# The approved divergences that may change a DRS error golden's region status rows.
+DEFECT_7_DIVERGENCES = {
+    "defect-7-keep-pages-read",
+    "defect-7-scp-as-a-word",
+    "defect-7-unrecognized-client-region-not-enabled",
+}
 # What the legacy's classification makes of each region of drs-error-types: the eight DRS error types of the
 # requirements (six ClientErrors carrying their code, UnrecognizedClientException among them, and a connection
 # failure), next to the healthy us-east-1 and ConflictException, an extra ClientError landing in ERROR.
@@ -123,11 +131,20 @@ def test_drs_error_types_golden_holds_all_eight_error_types() -> None:
 def test_region_status_writes_are_identical_for_every_drs_error(golden_path: Path) -> None:
     golden = read_golden(golden_path)
 
-    run = replay(answered_cassette(golden, applicable(approved_divergences(), golden.header)), "refactored")
+    verdict = judge(golden, "refactored")
 
-    observed = region_status_writes([(call.operation, call.params) for call in run.observed])
-    assert observed == golden_region_status_writes(golden)
-    assert observed, "the golden writes region statuses"
+    # Identical, except where a defect 7 fix (pages kept, "scp" as a word, UnrecognizedClientException) changes a
+    # region's status row, which the approved divergence checks value for value.
+    assert verdict.passed, describe_triage(golden_id(golden_path), verdict)
+    changed_by = {
+        coverage.divergence for coverage in verdict.covered if coverage.difference.table == REGION_STATUS_TABLE
+    }
+    assert changed_by <= DEFECT_7_DIVERGENCES
+    if not changed_by:
+        run = replay(answered_cassette(golden, applicable(approved_divergences(), golden.header)), "refactored")
+        observed = region_status_writes([(call.operation, call.params) for call in run.observed])
+        assert observed == golden_region_status_writes(golden)
+    assert golden_region_status_writes(golden), "the golden writes region statuses"
 
 
 @settings(max_examples=12)
@@ -136,6 +153,8 @@ def test_refactored_replayed_against_the_legacy_under_the_same_schedule_is_equiv
     scenario = parse_scenario(scenario_dict, source="<property>")
     cassette = record_scenario(scenario, "legacy", Schedule.parse(schedule_text))
 
-    verdict = judge(cassette, "refactored")
+    # Judged through the production registry: where a fixed legacy defect shows (a DRS page failing after others were
+    # read, say), only its approved divergence may cover the differences; anything else still fails.
+    verdict = judge(cassette, "refactored", Schedule.parse(schedule_text))
 
     assert verdict.passed, describe_triage(f"{scenario_dict} under {schedule_text}", verdict)

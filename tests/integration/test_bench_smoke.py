@@ -74,9 +74,11 @@ def test_results_json_has_the_issue_fields_with_their_types(bench: tuple[Path, d
     for key in [f"{name}_{impl}" for name in memory_keys for impl in ("legacy", "refactored")]:
         assert isinstance(written[key], float) and written[key] > 0, key
     assert written["sync_rss_mb_legacy"] < written["peak_rss_mb_legacy"]  # the recording is not the sync's
-    assert written["writes_identical"] is True
-    assert written["first_write_difference"] is None
-    assert written["outputs_identical"] is True
+    # Two accounts: the refactored sync's region rows carry running totals (defect 4 fixed), so the writes are
+    # equal to the legacy's but for that approved divergence, which the gate names; nothing else may differ.
+    assert written["writes_identical"] is False and isinstance(written["first_write_difference"], int)
+    assert written["writes_equivalent"] is True
+    assert "defect-4-region-status-running-total" in written["approved_divergences"]
     assert written["unrecorded_calls"] == {"legacy": 0, "refactored": 0}
     assert written["verdicts"]["memory_fleet.sync_rss_mb_refactored"] is None  # not measured in this run
     assert "speedup" in table(written)
@@ -113,7 +115,7 @@ def test_verdicts_and_helpers() -> None:
     assert first_difference(["a", "b"], ["a", "b"]) is None
     assert first_difference(["a", "b"], ["a", "c"]) == 1
     assert first_difference(["a"], ["a", "b"]) == 1
-    results = {"speedup": 5.0, "writes_identical": False, "refactored_over_limit": 1.1}
+    results = {"speedup": 5.0, "writes_equivalent": False, "refactored_over_limit": 1.1}
     verdict = verdicts(results)
     assert verdict["speedup"] is False  # a speed-up with different writes does not count
     assert verdict["refactored_over_limit"] is True

@@ -60,6 +60,12 @@ DRS_ERROR_STATUS = {
         )
     },
 }
+# The same errors as the refactored sync classifies them, defect 7 fixed (an approved divergence): an
+# UnrecognizedClientException arriving as a ClientError lands in REGION_NOT_ENABLED.
+REFACTORED_DRS_ERROR_STATUS = {
+    **DRS_ERROR_STATUS,
+    "UnrecognizedClientException": ("REGION_NOT_ENABLED", "Region not enabled in account"),
+}
 # A dropped connection (a `faults:` entry with `connection: true`), classified from the exception text.
 CONNECTION_STATUS = ("ENDPOINT_UNREACHABLE", "Cannot connect to DRS endpoint")
 ASSUME_ROLE_ERRORS = ("AccessDenied", "RegionDisabledException", "ExpiredTokenException")

@@ -3,13 +3,14 @@
 Each example runs `inventory_sync.sync_source_server_inventory` once on the in-process local AWS and checks, against
 an oracle built from the scenario (LEGACY_CONTRACT.md) and from what the world answered:
 
-- every server of a successful region of an account that got credentials is written exactly once per listing;
+- every server listed (every page read, also before a failing page) of an account that got credentials is written
+  exactly once per listing;
 - every active region gets a status, once per synced account: one `update_region_status` PutItem and one batch row,
   whose serverCount is the running total of the region's servers over the accounts synced so far (defect 4 fixed);
 - one region's or account's failure never stops the others: every other region is still queried and its servers
   end up in the table (unless the stale cleanup removed them, which the cleanup invariant accounts for);
 - no BatchWriteItem carries more than 25 requests;
-- counts add up: totalSynced + totalErrors is the number of servers of successful regions of synced accounts,
+- counts add up: totalSynced + totalErrors is the number of servers listed for synced accounts,
   totalSynced the number of PutRequests DynamoDB accepted, staleRecordsDeleted the number of DeleteItems that
   succeeded, and the cleanup deletes exactly the rows the contract's step 6 names;
 - EC2 metadata is attached to an item exactly when DescribeInstances returned its instance.
@@ -19,7 +20,9 @@ the hub's own credentials, an account without roleArn being skipped like a faile
 target listing the hub's servers makes "exactly once" per listing, not per server; the region status table's last row
 of a region carries the last synced account's status and every synced account's servers (defect 4 fixed). Defects 1-3
 are fixed too: the cleanup covers every synced account against every listing of the run, keeps the rows of accounts
-and regions that could not be read, and with no account synced the run completes with nothing to clean. Defects the
+and regions that could not be read, and with no account synced the run completes with nothing to clean. Defect 7 is
+fixed: the pages read before a failing page are kept and counted in the region's serverCount, and an
+UnrecognizedClientException is REGION_NOT_ENABLED (`REFACTORED_DRS_ERROR_STATUS`). Defects the
 generator does not reach: 6 (no DynamoDB error faults, only UnprocessedItems, which the batch writer resends; a
 flush failure would make "written exactly once" and the totals false by design), 9 (three target rows always fit
 one scan page), 10 and 11 (generated DRS documents are well-formed).
@@ -42,8 +45,8 @@ from harness.world.scenario import DRS_REGIONS, Scenario, parse_scenario
 from tests.property.strategies import (
     CONNECTION_STATUS,
     DRS_ERROR_MESSAGES,
-    DRS_ERROR_STATUS,
     HUB,
+    REFACTORED_DRS_ERROR_STATUS,
     scenarios,
     schedules,
 )
@@ -170,8 +173,11 @@ class Oracle:
         spec = self.scenario.accounts.get(account)
         drs = spec.drs.get(region) if spec else None
         if drs is not None and drs.error is not None:
-            status, message = DRS_ERROR_STATUS[drs.error.code]
-            return status, 0, message
+            status, message = REFACTORED_DRS_ERROR_STATUS[drs.error.code]
+            # Defect 7 fixed: the servers of the pages before the failing one are kept and counted.
+            on_page = drs.error.on_page
+            read = 0 if on_page is None else min(drs.server_count, (on_page - 1) * drs.page_size)
+            return status, read, message
         for fault in self.scenario.faults:
             if fault.service == "drs" and fault.connection and fault.account == account and fault.region == region:
                 return CONNECTION_STATUS[0], 0, CONNECTION_STATUS[1]
@@ -190,11 +196,10 @@ class Oracle:
         )
 
     def listed_keys(self, target: TargetPlan) -> list[Key]:
-        """The inventory keys of every server of the target's successful regions."""
+        """The inventory keys of every server listed for the target: every page read, before a failing one too."""
         keys: list[Key] = []
         for region in self.active_regions:
-            if self.region_outcome(target.identity, region)[0] == "ACTIVE":
-                keys.extend(self.listings.get((target.identity, region), []))
+            keys.extend(self.listings.get((target.identity, region), []))
         return keys
 
 
@@ -241,13 +246,12 @@ def assert_every_region_of_every_synced_account_is_queried(oracle: Oracle) -> No
     assert queried == expected
     for target in oracle.synced:
         for region in oracle.active_regions:
-            status, count, _ = oracle.region_outcome(target.identity, region)
-            if status == "ACTIVE":
-                assert len(oracle.listings.get((target.identity, region), [])) == count, (target, region)
+            _, count, _ = oracle.region_outcome(target.identity, region)
+            assert len(oracle.listings.get((target.identity, region), [])) == count, (target, region)
 
 
 def assert_every_server_is_written_once_per_listing(oracle: Oracle) -> list[dict[str, Any]]:
-    """The accepted inventory PutRequests are exactly the servers of successful regions of synced accounts."""
+    """The accepted inventory PutRequests are exactly the servers listed for synced accounts."""
     puts = accepted_puts(oracle.report.interactions, oracle.scenario.environment()["SOURCE_SERVER_INVENTORY_TABLE"])
     expected = Counter(key for target in oracle.synced for key in oracle.listed_keys(target))
     assert Counter(map(inventory_key, puts)) == expected

@@ -1,4 +1,4 @@
-"""Unit tests of `collect_accounts_to_query`: the target accounts read with one Scan, and its DynamoDB failures."""
+"""Unit tests of `collect_accounts_to_query`: the target accounts read with a Scan (every page), and its failures."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ ROWS = [
     # Extra attributes, and a row that calls itself a staging account: still read as a target, extras dropped.
     target_row(OTHER, None, accountType="staging", status="active", stagingAccountId=HUB),
 ]
+ACCOUNTS = (PROD, WORKLOADS, OTHER)
 
 
 @pytest.fixture(scope="class")
@@ -96,6 +97,21 @@ class TestReadingTheTable:
         assert [(call.service, call.operation) for call in recorder.interactions] == [("dynamodb", "Scan")]
         assert calls(recorder, "dynamodb", "Scan")[0].params == {"TableName": TARGET_ACCOUNTS_TABLE}
         assert calls(recorder, "dynamodb", "Scan")[0].identity == "hub"
+
+
+def test_every_page_of_a_table_over_one_megabyte_is_read(sync_world: Any) -> None:
+    # Approved divergence (defect 9 fixed): the legacy read the first Scan page only. Three rows of 400 KB make a
+    # 1 MB page of two rows and a second page of one.
+    notes = "n" * 399_000
+    world = sync_world(scenario(target_accounts=[target_row(account, None, notes=notes) for account in ACCOUNTS]))
+
+    with recording() as recorder:
+        accounts = world.module.collect_accounts_to_query()
+
+    assert [account["accountId"] for account in accounts] == sorted(ACCOUNTS)
+    scans = calls(recorder, "dynamodb", "Scan")
+    assert [len(scan.response["Items"]) for scan in scans] == [2, 1]
+    assert scans[1].params["ExclusiveStartKey"] == scans[0].response["LastEvaluatedKey"]
 
 
 def test_an_empty_table_gives_no_accounts(sync_world: Any) -> None:

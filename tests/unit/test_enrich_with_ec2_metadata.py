@@ -338,18 +338,26 @@ class TestGroupInstancesByOrigin:
         assert bare_world.module.group_instances_by_origin([server], PROD) == {}
 
     @pytest.mark.parametrize(
-        "server",
+        ("server", "groups"),
         [
-            {"sourceProperties": None},
-            {"sourceProperties": {"identificationHints": None}},
-            {"sourceProperties": {"identificationHints": {}}, "sourceCloudProperties": None},
+            ({"sourceProperties": None, "_queryRegion": "us-east-1"}, {}),
+            ({"sourceProperties": {"identificationHints": None}, "_queryRegion": "us-east-1"}, {}),
+            (
+                {
+                    "sourceProperties": {"identificationHints": {"awsInstanceID": "i-0a1"}},
+                    "sourceCloudProperties": None,
+                    "_queryRegion": "us-east-1",
+                },
+                {(PROD, "us-east-1"): ["i-0a1"]},
+            ),
         ],
         ids=["null-source-properties", "null-hints", "null-cloud-properties"],
     )
-    def test_a_null_section_raises_as_the_legacy(self, bare_world: SyncWorld, server: dict[str, Any]) -> None:
-        # Legacy defect 11: the grouping raises outside any handler.
-        with pytest.raises(AttributeError):
-            bare_world.module.group_instances_by_origin([server], PROD)
+    def test_a_null_section_counts_as_missing(
+        self, bare_world: SyncWorld, server: dict[str, Any], groups: dict[tuple[str, str], list[str]]
+    ) -> None:
+        # Approved divergence (defect 11 fixed): the legacy raised AttributeError here, outside any handler.
+        assert bare_world.module.group_instances_by_origin([server], PROD) == groups
 
     @given(servers=st.lists(drs_documents(), max_size=12))
     def test_every_instance_lands_once_in_its_origin_group_in_order(

@@ -284,8 +284,9 @@ def test_without_active_regions_every_drs_region_is_scanned(sync_world: Any) -> 
     assert len(world.tables()["region_status"]) == 28
 
 
-def test_a_malformed_server_is_counted_in_total_errors(sync_world: Any) -> None:
-    broken = {
+def test_a_server_whose_first_nic_has_no_ips_is_written_not_counted_as_an_error(sync_world: Any) -> None:
+    # Approved divergence (defect 10 fixed): the legacy counted it in totalErrors and never wrote it.
+    empty_ips = {
         "sourceServerID": "s-00000000000000001",
         "arn": f"arn:aws:drs:us-east-1:{PROD}:source-server/s-00000000000000001",
         "sourceProperties": {"networkInterfaces": [{"macAddress": "02:00:00:00:00:01", "ips": []}]},
@@ -294,13 +295,13 @@ def test_a_malformed_server_is_counted_in_total_errors(sync_world: Any) -> None:
         scenario(
             active_regions=[{"region": "us-east-1", "serverCount": 2}],
             target_accounts=[target_row(PROD)],
-            accounts={PROD: {"drs": {"us-east-1": {"servers": [broken]}}}},
+            accounts={PROD: {"drs": {"us-east-1": {"servers": [empty_ips]}}}},
         )
     )
 
     body = json.loads(world.module.sync_source_server_inventory()["body"])
 
-    assert (body["totalSynced"], body["totalErrors"]) == (0, 1)
+    assert (body["totalSynced"], body["totalErrors"]) == (1, 0)
 
 
 class TestSyncAccount:

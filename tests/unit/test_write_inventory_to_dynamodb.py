@@ -196,13 +196,13 @@ class TestWriteInventory:
     ) -> None:
         world = sync_world(scenario())
         broken = drs_server(2)
-        broken["sourceProperties"]["networkInterfaces"] = [{"macAddress": "02:00:00:00:00:09", "ips": []}]
+        broken["sourceProperties"]["disks"] = [{"deviceName": "/dev/sda", "bytes": None}]
         servers = [drs_server(1), broken, drs_server(3)]
 
         with caplog.at_level(logging.ERROR):
             counts = world.module.write_inventory_to_dynamodb(servers, PROD, NOW, {})
 
-        # Legacy defect 10: an empty ips list on the first NIC makes the item impossible to build.
+        # A disk whose bytes is null breaks the storage total: the item cannot be built.
         assert counts == (2, 1)
         assert arns_in_table(world) == sorted([servers[0]["arn"], servers[2]["arn"]])
         assert any(broken["arn"] in record.getMessage() for record in caplog.records)
@@ -347,16 +347,35 @@ class TestInventoryItemFromServer:
         with pytest.raises(TypeError):
             bare_world.module.inventory_item_from_server(server, PROD, {}, NOW)
 
-    def test_a_first_nic_with_no_ips_raises(self, bare_world: SyncWorld) -> None:
+    def test_a_first_nic_with_no_ips_gives_an_empty_primary_ip(self, bare_world: SyncWorld) -> None:
+        # Approved divergence (defect 10 fixed): the legacy raised IndexError here and never wrote the server.
         server = drs_server(7)
-        server["sourceProperties"]["networkInterfaces"] = [{"ips": []}]
+        server["sourceProperties"]["networkInterfaces"] = [{"macAddress": "02:00:00:00:00:07", "ips": []}]
 
-        with pytest.raises(IndexError):
-            bare_world.module.inventory_item_from_server(server, PROD, {}, NOW)
+        item = bare_world.module.inventory_item_from_server(server, PROD, {}, NOW)
 
-    def test_a_null_source_properties_raises(self, bare_world: SyncWorld) -> None:
-        with pytest.raises(AttributeError):
-            bare_world.module.inventory_item_from_server(drs_server(7, sourceProperties=None), PROD, {}, NOW)
+        assert (item["primaryIp"], item["macAddress"]) == ("", "02:00:00:00:00:07")
+
+    @pytest.mark.parametrize(
+        "nulled",
+        [{"sourceProperties": None}, {"sourceCloudProperties": None}, {"identificationHints": None}],
+        ids=["null-source-properties", "null-cloud-properties", "null-hints"],
+    )
+    def test_a_null_section_counts_as_missing(self, bare_world: SyncWorld, nulled: dict[str, Any]) -> None:
+        # Approved divergence (defect 11 fixed): the legacy raised AttributeError on a null section.
+        server = drs_server(7)
+        missing = drs_server(7)
+        for name in nulled:
+            if name == "identificationHints":
+                server["sourceProperties"][name] = None
+                del missing["sourceProperties"][name]
+            else:
+                server[name] = None
+                del missing[name]
+
+        item = bare_world.module.inventory_item_from_server(server, PROD, {}, NOW)
+
+        assert item == bare_world.module.inventory_item_from_server(missing, PROD, {}, NOW)
 
 
 DISKS = st.lists(
