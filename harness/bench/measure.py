@@ -113,7 +113,8 @@ def measure(
         with lock:
             raw.append((call, started, finished))
 
-    run = replay(cassette, impl, threaded=True, latency_ms=latency_ms, on_call=on_call)
+    emulate = latency_ms is not None
+    run = replay(cassette, impl, threaded=True, latency_ms=latency_ms, on_call=on_call, emulate_aws=emulate)
     for call, started, finished in sorted(raw, key=lambda entry: entry[1]):
         spans.append(
             CallSpan(
@@ -178,7 +179,14 @@ def traced_peak_mb(cassette: Cassette, impl: str, latency_ms: Callable[[str, str
 
     tracemalloc.start()
     try:
-        replay(cassette, TRACED_ENTRY, threaded=True, latency_ms=latency_ms, on_call=forget_params)
+        replay(
+            cassette,
+            TRACED_ENTRY,
+            threaded=True,
+            latency_ms=latency_ms,
+            on_call=forget_params,
+            emulate_aws=latency_ms is not None,
+        )
     finally:
         tracemalloc.stop()
     return _Tracing.peak_bytes / 1e6
