@@ -62,15 +62,20 @@ def replay(
     matching: Matching = EXACT,
     freeze_clock: bool = True,
     on_call: CallHook | None = None,
+    emulate_aws: bool = False,
 ) -> ReplayRun:
     """Run `impl` with every AWS call answered from `cassette`: no network, no world.
 
     The clock stops at the recording's instant unless `freeze_clock` is False (shadow mode, whose comparison
     masks wall-clock fields instead). `on_call` hears of every call with its start and finish times (benchmarks).
+    `emulate_aws` (benchmarks) has each call validate and serialize its request as botocore would, and prepares
+    the recorded answers before the run, so the replayer's own work per call stays small (see `harness.replayer`).
     """
     environment = {**cassette.header["environment"], **REPLAY_ENVIRONMENT}
     schedule = schedule or Schedule.parse(cassette.header["schedule"])
-    replayer = Replayer(cassette, latency_ms, matching, on_call)
+    replayer = Replayer(cassette, latency_ms, matching, on_call, serialize_requests=emulate_aws)
+    if emulate_aws:
+        replayer.prepare_answers()
     clock = _clock(cassette.header["clock"]) if freeze_clock else _no_clock()
     # A large golden is millions of long-lived objects: frozen, the garbage collector stops re-scanning them on
     # every collection the code under test triggers (that scanning was half of a 2,000-server replay).

@@ -3,11 +3,22 @@
 Calls match on (service, region, identity, operation, normalized params), first in first out per key, so thread
 interleaving does not matter. A call the golden does not hold is validated against the service model and fails
 with the nearest recorded call shown. Recorded errors come back as the real botocore exceptions.
+
+With a latency profile (benchmarks) the replayer stands in for AWS, and only for AWS: a call takes its modelled
+latency, of which the replayer's own work for that call (matching it, copying the recorded answer) is a part, as
+AWS's server time contains AWS's own work; the call sleeps only for the rest, so the emulator never lengthens a call
+beyond its latency. What botocore does on the client stays the implementation's and is not discounted: building the
+parameters (the `provide-client-params`/`before-parameter-build` handlers) and, with `serialize_requests`,
+validating and serializing the request as the client's Config says (`parameter_validation`), which a real call does
+before it is sent. Not reproduced (so not counted, for any implementation alike): signing, the HTTP round trip's
+client side, and parsing the response body (the recorded response is already parsed; `prepare_answers` keeps a
+pickled copy of it per interaction, so handing out a fresh copy is one C-speed `pickle.loads`).
 """
 
 from __future__ import annotations
 
 import builtins
+import pickle
 import threading
 import time
 from collections import deque
@@ -60,6 +71,32 @@ class _HttpStatus:
         self.content = b""
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """What a call gets back: the recorded error to raise, or the parsed response and its HTTP status."""
+
+    error: Exception | None
+    parsed: dict[str, Any]
+    status: int
+
+
+def _status_of(interaction: Interaction) -> int:
+    """The HTTP status of a recorded response (200 when the recording has none)."""
+    return int((interaction.response or {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 200))
+
+
+def _serialize_request(client: BaseClient, operation_model: Any, params: dict[str, Any]) -> None:
+    """Validate (when the client's Config asks) and serialize the request, as botocore does before sending it.
+
+    Only the cost matters: the result is dropped, and so is a validation error, because the recording already
+    holds what that call got (botocore's ParamValidationError included), which the replay then raises.
+    """
+    try:
+        client._serializer.serialize_to_request(params, operation_model)
+    except Exception:  # the recorded answer says what happened to this call
+        return
+
+
 class Replayer:
     """An interceptor answering every client call from a cassette."""
 
@@ -69,15 +106,21 @@ class Replayer:
         latency_ms: Callable[[str, str], float] | None = None,
         matching: Matching = EXACT,
         on_call: CallHook | None = None,
+        *,
+        serialize_requests: bool = False,
     ) -> None:
         """Index the cassette's interactions by match key; `latency_ms` makes each answer take that long.
 
         `on_call`, if given, hears of every call with its start and finish times (from the thread that made it).
+        `serialize_requests` makes every call validate and serialize its request as botocore would before sending
+        it (benchmarks: that client-side work is the implementation's). See also `prepare_answers`.
         """
         self.cassette = cassette
         self.latency_ms = latency_ms
         self.matching = matching
         self.on_call = on_call
+        self.serialize_requests = serialize_requests
+        self._prepared: dict[int, bytes] = {}
         self.observed: list[ObservedCall] = []
         self.unrecorded: list[str] = []
         self._queues: dict[CallKey, deque[int]] = {}
@@ -95,11 +138,17 @@ class Replayer:
         """Never called: replay makes no requests."""
 
     def make_api_call(self, client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        """Build the parameters as botocore would, then answer from the cassette or fail loudly."""
+        """Build the parameters as botocore would, then answer from the cassette or fail loudly.
+
+        With a latency profile the call sleeps for its latency less the replayer's own work on it (see the module).
+        """
         started = time.perf_counter()
         operation_model = client._service_model.operation_model(operation_name)
         context = _request_context(client, operation_model)
         params = client._emit_api_params(api_params=api_params, operation_model=operation_model, context=context)
+        if self.serialize_requests:
+            _serialize_request(client, operation_model, params)
+        emulating = time.perf_counter()
         # The built parameters are kept as they are (botocore builds them afresh for every call); the match key
         # is their canonical JSON, made without an intermediate copy.
         params_text = canonical_params(self.matching.params(params))
@@ -114,18 +163,21 @@ class Replayer:
             call = ObservedCall(service, region, identity, operation_name, wire, index)
             self.observed.append(call)
         try:
+            answer: _Answer | None = None
+            if index is not None:
+                answer = self._recorded_answer(operation_model, index)
             if self.latency_ms is not None:
-                delay = self.latency_ms(service, operation_name)
-                if delay:
-                    time.sleep(delay / 1000.0)
-            if index is None:
+                delay = self.latency_ms(service, operation_name) / 1000.0 - (time.perf_counter() - emulating)
+                if delay > 0:
+                    time.sleep(delay)
+            if answer is None:
                 message = self._explain_unrecorded(
                     client, operation_model, service, region, identity, operation_name, wire
                 )
                 with self._lock:
                     self.unrecorded.append(message)
                 raise UnrecordedCallError(message)
-            return self._answer(client, operation_model, operation_name, context, self.cassette.interactions[index])
+            return self._answer(client, operation_model, operation_name, context, answer)
         finally:
             if self.on_call is not None:
                 self.on_call(call, started, time.perf_counter())
@@ -140,21 +192,55 @@ class Replayer:
         """Indexes of recorded interactions no call consumed."""
         return sorted(index for queue in self._queues.values() for index in queue)
 
+    def prepare_answers(self) -> None:
+        """Keep a pickled copy of every recorded response, parsed as botocore would hand it out (benchmarks).
+
+        A fresh copy per call is then one `pickle.loads` (C speed, timestamps and blobs included) instead of a
+        JSON round trip and a walk of the output shape: the emulator's own work per call stays small, and holds
+        the interpreter lock briefly, so it competes little with the implementation's threads.
+        """
+        import botocore.session
+
+        models: dict[str, Any] = {}
+        for index, interaction in enumerate(self.cassette.interactions):
+            if interaction.exception is not None:
+                continue
+            model = models.get(interaction.service)
+            if model is None:
+                model = models[interaction.service] = botocore.session.get_session().get_service_model(
+                    interaction.service
+                )
+            parsed = self._parse_recorded(model.operation_model(interaction.operation), interaction)
+            self._prepared[index] = pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _recorded_answer(self, operation_model: Any, index: int) -> _Answer:
+        """Interaction `index`'s recorded error to raise, or a fresh copy of its response with its HTTP status."""
+        interaction = self.cassette.interactions[index]
+        if interaction.exception is not None:
+            return _Answer(rebuild_exception(interaction.exception), {}, 0)
+        prepared = self._prepared.get(index)
+        parsed = pickle.loads(prepared) if prepared is not None else self._parse_recorded(operation_model, interaction)
+        return _Answer(None, parsed, _status_of(interaction))
+
+    @staticmethod
+    def _parse_recorded(operation_model: Any, interaction: Interaction) -> dict[str, Any]:
+        """The recorded response as botocore's parser would have returned it (a fresh copy)."""
+        shape = operation_model.output_shape if _status_of(interaction) < 300 else None
+        parsed: dict[str, Any] = from_json(interaction.response or {}, shape)
+        return parsed
+
     def _answer(
         self,
         client: BaseClient,
         operation_model: Any,
         operation_name: str,
         context: dict[str, Any],
-        interaction: Interaction,
+        answer: _Answer,
     ) -> Any:
         """Return the recorded response, or raise the recorded error as botocore would."""
-        if interaction.exception is not None:
-            raise rebuild_exception(interaction.exception)
-        response = interaction.response or {}
-        status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 200))
-        shape = operation_model.output_shape if status < 300 else None
-        parsed = from_json(response, shape)
+        if answer.error is not None:
+            raise answer.error
+        parsed, status = answer.parsed, answer.status
         if operation_name == "AssumeRole" and status < 300:
             self._learn_assumed_identity(parsed)
         http = _HttpStatus(status)

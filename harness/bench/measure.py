@@ -7,7 +7,8 @@
   a digest of every write (to compare write sequences across processes) and of the outputs;
 - **peak RSS** (`VmHWM`) of the process after the timed replay: the whole process, so it includes the recording
   held in memory (which dominates it at fleet sizes: `rss_at_start_mb` is what was resident with the recording
-  loaded, before the replay started) and the parameters of every call the replayer keeps for the comparison;
+  loaded, before the replay started) with its answers prepared, and each write's parameters kept pickled for the
+  comparison (a call's parameters are otherwise dropped once it is answered, as botocore drops a sent request);
 - optionally a **traced** replay, same settings, with `tracemalloc` on: the peak of what was allocated while the
   implementation ran, above what was live when it started, i.e. the sync's own memory. The recording and the
   replayer's index of it are excluded (loaded or built before), and each call's parameters are dropped from the
@@ -19,8 +20,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
+import pickle
 import resource
 import subprocess
 import sys
@@ -113,13 +116,22 @@ def measure(
     spans: list[CallSpan] = []
     lock = threading.Lock()
     raw: list[tuple[ObservedCall, float, float]] = []
+    written: dict[int, bytes] = {}
 
     def on_call(call: ObservedCall, started: float, finished: float) -> None:
-        """Keep the call and its times (converted once the run's start is known)."""
+        """Keep the call and its times (converted once the run's start is known), but not its parameters.
+
+        A real run drops a request once sent; kept live, 9,000 rows of parameters would weigh on every garbage
+        collection of the run. A write's parameters are kept pickled (bytes the collector never scans) for its digest.
+        """
+        if is_write(call.operation):
+            written[id(call)] = pickle.dumps(call.params, protocol=pickle.HIGHEST_PROTOCOL)
+        call.params = {}
         with lock:
             raw.append((call, started, finished))
 
-    run = replay(cassette, impl, threaded=True, latency_ms=latency_ms, on_call=on_call)
+    emulate = latency_ms is not None
+    run = replay(cassette, impl, threaded=True, latency_ms=latency_ms, on_call=on_call, emulate_aws=emulate)
     for call, started, finished in sorted(raw, key=lambda entry: entry[1]):
         spans.append(
             CallSpan(
@@ -132,7 +144,11 @@ def measure(
                 round(finished - run.started, 6),
             )
         )
-    digests = [write_digest(call) for call in run.observed if is_write(call.operation)]
+    digests = [
+        write_digest(dataclasses.replace(call, params=pickle.loads(written[id(call)])))
+        for call in run.observed
+        if is_write(call.operation)
+    ]
     outputs = canonical_params(run.outputs.to_dict())
     result = Measurement(
         impl=impl,
@@ -184,7 +200,14 @@ def traced_peak_mb(cassette: Cassette, impl: str, latency_ms: Callable[[str, str
 
     tracemalloc.start()
     try:
-        replay(cassette, TRACED_ENTRY, threaded=True, latency_ms=latency_ms, on_call=forget_params)
+        replay(
+            cassette,
+            TRACED_ENTRY,
+            threaded=True,
+            latency_ms=latency_ms,
+            on_call=forget_params,
+            emulate_aws=latency_ms is not None,
+        )
     finally:
         tracemalloc.stop()
     return _Tracing.peak_bytes / 1e6

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
 from decimal import Decimal
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from harness.replayer import UnrecordedCallError
+from harness.cassette import Cassette
+from harness.interception import intercept
+from harness.lambda_env import lambda_environment
+from harness.replay_session import REPLAY_ENVIRONMENT
+from harness.replayer import Replayer, UnrecordedCallError
 from harness.world import inprocess
 from tests.harness.support import (
     LEGACY_RETRIES,
@@ -20,6 +26,7 @@ from tests.harness.support import (
     record,
     replay,
     replaying,
+    run_capturing,
     scenario,
 )
 
@@ -196,3 +203,47 @@ def test_paginators_walk_the_recorded_pages_on_replay():
     assert replayed.value == recorded.value
     assert {call.identity for call in replayer.observed if call.service == "drs"} == {PROD}
     assert replayer.unused() == []
+
+
+def test_prepared_answers_and_serialized_requests_answer_as_the_plain_replay_does():
+    accounts = {PROD: {"drs": {REGION: {"servers": 3, "page_size": 2}}}}
+    item = {"accountId": PROD, "weight": Decimal("2.5"), "tags": {"a", "b"}}
+
+    def script():
+        credentials = boto3.client("sts", region_name=REGION).assume_role(
+            RoleArn=f"arn:aws:iam::{PROD}:role/DRSOrchestrationRole", RoleSessionName="bench"
+        )["Credentials"]
+        table = boto3.resource("dynamodb", region_name=REGION).Table(TARGET_TABLE)
+        table.put_item(Item=item)
+        paginator = assumed_session(PROD).client("drs").get_paginator("describe_source_servers")
+        pages = [page["items"] for page in paginator.paginate()]
+        return credentials["Expiration"], table.get_item(Key={"accountId": PROD})["Item"], pages
+
+    interactions, recorded = record(scenario(accounts=accounts), script)
+    _, plain = replay(interactions, script)
+    emulating = Replayer(Cassette(header={}, interactions=list(interactions)), serialize_requests=True)
+    emulating.prepare_answers()
+    with lambda_environment({**REPLAY_ENVIRONMENT, "AWS_DEFAULT_REGION": REGION}), intercept(emulating):
+        emulated = run_capturing(script)
+
+    assert plain.value == recorded.value
+    assert emulated.value == recorded.value
+    assert isinstance(emulated.value[0], datetime)
+    assert isinstance(emulated.value[1]["weight"], Decimal)
+    assert [call.answered_by for call in emulating.observed] == list(range(len(interactions)))
+
+
+def test_a_call_takes_at_least_its_latency_however_much_of_it_the_emulator_spent():
+    def script():
+        client = boto3.client("dynamodb", region_name=REGION)
+        started = time.perf_counter()
+        client.scan(TableName=TARGET_TABLE)
+        return time.perf_counter() - started
+
+    interactions, _ = record(scenario(), script)
+    replayer = Replayer(Cassette(header={}, interactions=list(interactions)), latency_ms=lambda _s, _o: 50.0)
+    replayer.prepare_answers()
+    with lambda_environment({**REPLAY_ENVIRONMENT, "AWS_DEFAULT_REGION": REGION}), intercept(replayer):
+        elapsed = run_capturing(script).value
+
+    assert elapsed >= 0.050

@@ -1,0 +1,86 @@
+"""Unit tests of `inventory_writer_client`: the inventory batches' DynamoDB client, parameter validation off.
+
+Validation only costs CPU on the writer; these tests pin that it never changes what is sent (the same
+BatchWriteItem calls, recorded against the local AWS, as through the Table resource's validating batch writer)
+and that a table name the validator refuses keeps a validating client, so such a run fails client-side as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ParamValidationError
+
+from tests.unit.support import INVENTORY_TABLE, NOW, PROD, calls, open_sync_world, recording, scenario
+
+
+def server(number: int) -> dict[str, Any]:
+    """A DRS source server document with nested values of every kind a row carries (lists, maps, numbers)."""
+    server_id = f"s-{number:017x}"
+    return {
+        "sourceServerID": server_id,
+        "arn": f"arn:aws:drs:us-east-1:{PROD}:source-server/{server_id}",
+        "sourceProperties": {
+            "identificationHints": {"hostname": f"web-{number}", "awsInstanceID": f"i-{number:017x}"},
+            "cpus": [{"cores": 2, "modelName": "Intel Xeon"}],
+            "ramBytes": 8589934592,
+            "disks": [{"deviceName": "/dev/xvda", "bytes": 1000}],
+            "networkInterfaces": [{"macAddress": "02:00:00:00:00:01", "ips": ["10.0.0.1"]}],
+        },
+        "_queryRegion": "us-east-1",
+    }
+
+
+def validates(client: Any) -> bool:
+    """Whether the client validates a request before serializing it (an empty table name is invalid)."""
+    operation_model = client.meta.service_model.operation_model("BatchWriteItem")
+    try:
+        client._serializer.serialize_to_request({"RequestItems": {"": []}}, operation_model)
+    except ParamValidationError:
+        return True
+    return False
+
+
+def test_a_valid_table_name_gets_a_client_without_parameter_validation() -> None:
+    with open_sync_world(scenario()) as world:
+        client = world.module.inventory_writer_client(INVENTORY_TABLE)
+
+        assert not validates(client)
+
+
+@pytest.mark.parametrize("table_name", ["", None])
+def test_a_table_name_the_validator_refuses_keeps_validation_and_fails_client_side(table_name: Any) -> None:
+    with open_sync_world(scenario()) as world:
+        client = world.module.inventory_writer_client(table_name)
+
+        assert validates(client)
+        with pytest.raises(ParamValidationError):
+            client.batch_write_item(RequestItems={table_name: [{"PutRequest": {"Item": {}}}]})
+
+
+def test_the_batches_sent_are_those_of_the_validating_table_resource() -> None:
+    servers = [server(number) for number in range(30)]
+    ec2_details = {
+        "i-00000000000000003": {
+            "vpcId": "vpc-1",
+            "subnetId": "subnet-1",
+            "privateIp": "10.0.0.3",
+            "securityGroups": ["sg-1"],
+            "instanceProfile": "",
+            "tags": {"Name": "x"},
+        }
+    }
+    with open_sync_world(scenario()) as world:
+        sync = world.module
+        with recording() as through_table:
+            sync.write_prepared_inventory(sync.prepare_inventory(servers, PROD, NOW, ec2_details))
+        with recording() as through_writer:
+            prepared = sync.prepare_inventory(servers, PROD, NOW, ec2_details, serialize=True)
+            assert prepared.typed
+            sync.write_prepared_inventory(prepared, sync.inventory_writer_client(INVENTORY_TABLE))
+
+    sent_by_table = [batch.params for batch in calls(through_table, "dynamodb", "BatchWriteItem")]
+    sent_by_writer = [batch.params for batch in calls(through_writer, "dynamodb", "BatchWriteItem")]
+    assert len(sent_by_table) == 2
+    assert sent_by_writer == sent_by_table
