@@ -142,7 +142,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scratch", type=Path, default=DEFAULT_SCRATCH, help="scratch copy (emptied first)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where results.json and report.md go")
     parser.add_argument("--budget-minutes", type=float, default=float(os.environ.get("MUTATION_BUDGET_MINUTES", "75")))
-    parser.add_argument("--timeout-multiplier", type=float, default=3.0, help="mutmut's per-mutant limit factor")
+    parser.add_argument(
+        "--timeout-multiplier",
+        type=float,
+        default=10.0,
+        help="mutmut's per-mutant wall limit is (clean time of the mutant's goldens + 10 s) times this: a backstop "
+        "only (the plugin's per-golden deadline catches hangs first); a tight one turns slow runs on a loaded "
+        "machine into false timeouts",
+    )
     parser.add_argument(
         "--mutant", action="append", default=[], help="only these mutmut names or globs (repeatable; a sample run)"
     )

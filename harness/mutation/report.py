@@ -95,6 +95,10 @@ def results_document(results: Results, run: dict[str, Any]) -> dict[str, Any]:
             }
             for mutant in results.not_killed
         ],
+        "limit_timeouts": [
+            {"name": mutant.name, "function": mutant.function, "duration_s": mutant.duration_s, "diff": mutant.diff}
+            for mutant in results.limit_timeouts
+        ],
         "mutants": [
             {
                 "name": mutant.name,
@@ -123,7 +127,7 @@ def markdown_report(document: dict[str, Any]) -> str:
         f"| sha256 | `{document['sha256']}` |",
         f"| mutants | {document['mutants_total']} |",
         f"| killed (divergence or raise) | {document['killed']} |",
-        f"| timeout (counted as killed) | {document['timeout']} |",
+        f"| stopped at mutmut's limit (counted as killed) | {document['timeout']} |",
         f"| survived | {document['survived']} |",
         f"| no golden reaches the function | {document['no_tests']} |",
         f"| not checked (budget ran out) | {document['not_checked']} |",
@@ -139,7 +143,8 @@ def markdown_report(document: dict[str, Any]) -> str:
         *[f"- {how}: {count}" for how, count in sorted(document["killed_by"].items())],
         "",
         "`divergent`: a golden's replay differs in a way no approved divergence covers; `raised`: the replay itself "
-        "raised; `timeout`: a golden overran its deadline (8x its clean time, at least 5 s) or mutmut's limit.",
+        "raised; `timeout`: a golden overran its deadline (8x its clean time, at least 5 s); "
+        "`timeout (mutmut's limit)`: mutmut stopped the whole run of the mutant (listed below with their diffs).",
         "",
         "## What is not mutated",
         "",
@@ -147,8 +152,8 @@ def markdown_report(document: dict[str, Any]) -> str:
         "",
         "## Per function",
         "",
-        "| function | mutants | killed | not killed |",
-        "| --- | ---: | ---: | ---: |",
+        "| function | mutants | killed | not killed | not checked |",
+        "| --- | ---: | ---: | ---: | ---: |",
         *per_function_rows(document["mutants"]),
         "",
         f"## Mutants not killed ({len(document['survivors'])})",
@@ -156,6 +161,23 @@ def markdown_report(document: dict[str, Any]) -> str:
         "Triage: " + (", ".join(f"{k}: {v}" for k, v in sorted(document["not_killed_triage"].items())) or "none"),
         "",
     ]
+    if document["limit_timeouts"]:
+        lines += [
+            f"## Stopped at mutmut's limit ({len(document['limit_timeouts'])})",
+            "",
+            "Counted as killed, but no golden had failed yet: on a loaded machine a slow run can hit the limit. A hang "
+            "is normally caught by the per-golden deadline (a `timeout` kill above), so read these diffs.",
+            "",
+        ]
+        for mutant in document["limit_timeouts"]:
+            lines += [
+                f"### `{mutant['name']}` ({mutant['duration_s']} s)",
+                "",
+                "```diff",
+                mutant["diff"] or "",
+                "```",
+                "",
+            ]
     for survivor in document["survivors"]:
         lines += [
             f"### `{survivor['name']}` ({survivor['status']})",
@@ -171,19 +193,17 @@ def markdown_report(document: dict[str, Any]) -> str:
 
 
 def per_function_rows(mutants: list[dict[str, Any]]) -> list[str]:
-    """One table row per function: its mutants, how many were killed, how many not."""
+    """One table row per function: its mutants, killed, checked but not killed, and not checked."""
     from harness.mutation.results import function_of
 
-    totals: Counter[str] = Counter()
-    killed: Counter[str] = Counter()
+    counts: dict[str, Counter[str]] = {}
     for mutant in mutants:
-        function = function_of(mutant["name"])
-        totals[function] += 1
-        if mutant["status"] in ("killed", "timeout"):
-            killed[function] += 1
+        status = mutant["status"]
+        column = "killed" if status in ("killed", "timeout") else "unchecked" if status == "not checked" else "alive"
+        counts.setdefault(function_of(mutant["name"]), Counter())[column] += 1
     return [
-        f"| `{function}` | {totals[function]} | {killed[function]} | {totals[function] - killed[function]} |"
-        for function in sorted(totals)
+        f"| `{function}` | {sum(c.values())} | {c['killed']} | {c['alive']} | {c['unchecked']} |"
+        for function, c in sorted(counts.items())
     ]
 
 

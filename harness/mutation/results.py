@@ -34,8 +34,6 @@ STATUS_BY_EXIT_CODE: dict[int | None, str] = {
     255: "timeout",
     None: "not checked",
 }
-# Statuses that are not a kill but are not the gate passing either: they are reported with the survivors.
-NOT_KILLED = ("survived", "no tests", "suspicious", "segfault", "not checked", "skipped")
 
 
 @dataclass
@@ -89,15 +87,20 @@ class Results:
 
     @property
     def not_killed(self) -> list[Mutant]:
-        """Survivors and the other mutants the gate did not kill, in file order of their names."""
-        return [mutant for mutant in self.mutants if mutant.status not in ("killed", "timeout")]
+        """Survivors and the other checked mutants the gate did not kill (not the unchecked ones), by name."""
+        return [mutant for mutant in self.mutants if mutant.status not in ("killed", "timeout", "not checked")]
+
+    @property
+    def limit_timeouts(self) -> list[Mutant]:
+        """Mutants mutmut stopped at its own wall/CPU limit (no golden had failed yet): worth a look on a busy box."""
+        return [mutant for mutant in self.mutants if mutant.status == "timeout"]
 
     def killed_by(self) -> dict[str, int]:
         """How the killed mutants died: divergent, raised, timeout (per-golden deadline or mutmut's limit)."""
         manners: Counter[str] = Counter()
         for mutant in self.mutants:
             if mutant.status == "timeout":
-                manners["timeout"] += 1
+                manners["timeout (mutmut's limit)"] += 1
             elif mutant.status == "killed":
                 manners[mutant.how or "failed (no record)"] += 1
         return dict(manners)
@@ -169,7 +172,7 @@ def read_results(scratch: Path, kills_dir: Path) -> Results:
             mutant.golden, mutant.how, mutant.story = kill["golden"], kill["how"], kill["story"]
         mutants.append(mutant)
     results = Results(mutants)
-    attach_diffs(scratch, results.not_killed)
+    attach_diffs(scratch, results.not_killed + results.limit_timeouts)
     return results
 
 

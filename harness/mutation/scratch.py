@@ -74,7 +74,7 @@ def build_scratch(
     scratch: Path,
     source: Path = TARGET,
     *,
-    timeout_multiplier: float = 3.0,
+    timeout_multiplier: float = 10.0,
     timeout_constant: float = 10.0,
 ) -> Path:
     """Lay out a fresh scratch copy at `scratch` (emptied first) with `source` as the file to mutate."""
