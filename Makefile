@@ -8,7 +8,7 @@ SCENARIO ?= scenarios/demo-two-accounts.yaml
 IMPL ?= refactored
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv test lint format coverage world sync gate goldens bench bench-harness package clean
+.PHONY: help venv test lint format coverage world sync gate goldens bench bench-harness mutation package clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -54,6 +54,10 @@ bench: $(STAMP) ## Legacy vs refactored over 9,000 servers replayed with AWS lat
 
 bench-harness: $(STAMP) ## Legacy on the local AWS vs replayed from its golden (2,000 servers); prints the ratio
 	$(PY) -m harness.bench_harness
+
+mutation: $(STAMP) ## Mutation testing of inventory_sync.py with the gate as the suite (mutation/report.md, results.json; not a test)
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[mutation]"
+	$(PY) -m harness.mutation
 
 world: $(STAMP) ## Serve SCENARIO as a local AWS on 127.0.0.1 until Ctrl-C
 	$(PY) -m harness world serve --scenario $(SCENARIO)

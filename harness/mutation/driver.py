@@ -1,0 +1,238 @@
+"""`python -m harness.mutation` (`make mutation`): mutmut over the refactored sync, the gate as the test suite.
+
+Lays out a scratch copy (`harness/mutation/scratch.py`, default `build/mutation/`), runs `mutmut run` in it with a
+time budget, reads the verdicts back and writes `mutation/results.json` and `mutation/report.md`. The real
+`lambda/query-handler/inventory_sync.py` is only read (its sha256 goes into the report).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from harness.lambda_env import REPO_ROOT
+from harness.mutation.plugin import DEADLINE_FACTOR, KILLS_VARIABLE, MIN_DEADLINE_S
+from harness.mutation.report import write_report
+from harness.mutation.results import read_results
+from harness.mutation.scratch import DO_NOT_MUTATE_PATTERNS, TARGET, build_scratch
+
+DEFAULT_SCRATCH = REPO_ROOT / "build" / "mutation"
+DEFAULT_OUT = REPO_ROOT / "mutation"
+TRIAGE_FILE = "triage.json"
+MUTANTS_PHASE_MARKER = "Running mutation testing"
+POLL_S = 2.0
+PROGRESS_EVERY_S = 60.0
+# After the budget, mutmut gets this long to stop its workers and save before it is killed.
+GRACE_S = 30.0
+EXCLUSIONS = (
+    "logging calls: statements matching "
+    + ", ".join(f"`{pattern}`" for pattern in DO_NOT_MUTATE_PATTERNS)
+    + " (mutmut's `do_not_mutate_patterns`); no golden records logs, and logging never raises on a bad message",
+    "module-level code (constants, imports, the logger's level) and class bodies outside methods: mutmut only "
+    "mutates inside functions and methods",
+    "docstrings and type annotations: mutmut leaves them alone",
+)
+
+
+def decorated_functions(path: Path) -> list[str]:
+    """Functions and methods with a decorator other than @staticmethod/@classmethod: mutmut does not mutate them."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = []
+    for node in ast.walk(tree):
+        bodies = [(node.name + ".", node.body)] if isinstance(node, ast.ClassDef) else []
+        if isinstance(node, ast.Module):
+            bodies.append(("", node.body))
+        for prefix, body in bodies:
+            for child in body:
+                if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+                    not (isinstance(decorator, ast.Name) and decorator.id in ("staticmethod", "classmethod"))
+                    for decorator in child.decorator_list
+                ):
+                    names.append(prefix + child.name)
+    return sorted(names)
+
+
+def exclusions(path: Path) -> list[str]:
+    """What is not mutated, for the report: the fixed list plus the decorated functions of this version."""
+    decorated = ", ".join(f"`{name}`" for name in decorated_functions(path)) or "none"
+    return [
+        *EXCLUSIONS,
+        f"functions with a decorator other than @staticmethod/@classmethod (mutmut skips them): {decorated}",
+    ]
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def mutmut_executable() -> str:
+    """The `mutmut` console script of this interpreter's environment."""
+    found = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or shutil.which("mutmut")
+    if found is None:
+        raise SystemExit("mutmut is not installed: `make mutation` installs the `mutation` extra")
+    return found
+
+
+def run_mutmut(scratch: Path, workers: int, mutants: list[str], budget_s: float) -> tuple[int, float | None]:
+    """Run `mutmut run` in `scratch` (output to `mutmut.log` there) until done or over budget.
+
+    Returns mutmut's exit code and the seconds its mutants phase took (None if it never started).
+    """
+    log_path = scratch / "mutmut.log"
+    # No PYTHONPATH (the scratch copy's harness must win), and compiled modules cached (see plugin.py).
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
+    }
+    environment[KILLS_VARIABLE] = str(scratch / "kills")
+    command = [mutmut_executable(), "run", "--max-children", str(workers), *mutants]
+    started = time.monotonic()
+    phase_started: float | None = None
+    last_progress = started
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=scratch, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        interrupted_at: float | None = None
+        while process.poll() is None:
+            time.sleep(POLL_S)
+            now = time.monotonic()
+            if phase_started is None and MUTANTS_PHASE_MARKER.encode() in log_path.read_bytes():
+                phase_started = now
+                print(f"mutation: mutants phase started after {now - started:.0f} s", flush=True)
+            if now - last_progress >= PROGRESS_EVERY_S:
+                last_progress = now
+                kills = len(list((scratch / "kills").glob("*.json")))
+                print(f"mutation: {now - started:.0f} s elapsed, {kills} mutants killed so far", flush=True)
+            if interrupted_at is None and now - started > budget_s:
+                print(f"mutation: budget of {budget_s:.0f} s spent, stopping mutmut", flush=True)
+                os.killpg(process.pid, signal.SIGINT)
+                interrupted_at = now
+            elif interrupted_at is not None and now - interrupted_at > GRACE_S:
+                os.killpg(process.pid, signal.SIGKILL)
+                break
+        exit_code = process.wait()
+    phase_s = time.monotonic() - phase_started if phase_started is not None else None
+    return exit_code, phase_s
+
+
+def log_tail(scratch: Path, characters: int = 3000) -> str:
+    """The end of mutmut's log, spinner frames dropped."""
+    text = (scratch / "mutmut.log").read_text(encoding="utf-8", errors="replace")
+    lines = [line for line in text.replace("\r", "\n").splitlines() if line.strip() and not line.startswith("⠋")]
+    return "\n".join(line for line in lines if "Running" not in line or "done" in line)[-characters:]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(prog="python -m harness.mutation", description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("MUTATION_WORKERS", "2")))
+    parser.add_argument("--scratch", type=Path, default=DEFAULT_SCRATCH, help="scratch copy (emptied first)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where results.json and report.md go")
+    parser.add_argument("--budget-minutes", type=float, default=float(os.environ.get("MUTATION_BUDGET_MINUTES", "75")))
+    parser.add_argument(
+        "--timeout-multiplier",
+        type=float,
+        default=10.0,
+        help="mutmut's per-mutant wall limit is (clean time of the mutant's goldens + 10 s) times this: a backstop "
+        "only (the plugin's per-golden deadline catches hangs first); a tight one turns slow runs on a loaded "
+        "machine into false timeouts",
+    )
+    parser.add_argument(
+        "--mutant", action="append", default=[], help="only these mutmut names or globs (repeatable; a sample run)"
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="no run: re-read the last run's scratch copy and rewrite the report (after editing mutation/triage.json)",
+    )
+    parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 below this score (percent)")
+    return parser.parse_args(argv)
+
+
+RUN_KEYS = (
+    "tool",
+    "tool_version",
+    "file",
+    "sha256",
+    "command",
+    "workers",
+    "started",
+    "finished",
+    "duration_s",
+    "mutants_phase_s",
+    "mutmut_exit_code",
+    "per_golden_deadline",
+    "mutmut_timeout_multiplier",
+    "exclusions",
+)
+
+
+def rewrite_report(args: argparse.Namespace) -> int:
+    """`--report-only`: the last run's facts from `<out>/results.json`, its verdicts from the scratch copy."""
+    previous = json.loads((args.out / "results.json").read_text(encoding="utf-8"))
+    run = {key: previous[key] for key in RUN_KEYS if key in previous}
+    run["exclusions"] = exclusions(TARGET)
+    results = read_results(args.scratch.resolve(), args.scratch.resolve() / "kills")
+    return summarise(write_report(results, run, args.out, args.out / TRIAGE_FILE), args)
+
+
+def summarise(document: dict[str, Any], args: argparse.Namespace) -> int:
+    """Print the one-line outcome; 1 when the score is under `--fail-under`."""
+    untriaged = sum(1 for survivor in document["survivors"] if str(survivor["triage"]).startswith("untriaged"))
+    print(
+        f"mutation: {document['mutants_total']} mutants, {document['killed']} killed, {document['timeout']} timeout, "
+        f"{document['survived']} survived, {document['no_tests']} unreached, {document['not_checked']} not checked; "
+        f"score {document['score']:.1%} ({document['score_reached']:.1%} of the reached); {untriaged} untriaged; "
+        f"{document['duration_s']:.0f} s; report in {args.out}",
+        flush=True,
+    )
+    return 1 if document["score"] * 100 < args.fail_under else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the mutation testing and write the report; 0 unless mutmut could not run or the score is too low."""
+    args = parse_args(argv)
+    if args.report_only:
+        return rewrite_report(args)
+    started_at = datetime.now(UTC)
+    started = time.monotonic()
+    digest = sha256_of(TARGET)
+    scratch = build_scratch(args.scratch.resolve(), timeout_multiplier=args.timeout_multiplier)
+    print(f"mutation: mutmut {version('mutmut')} over {TARGET.relative_to(REPO_ROOT)} in {scratch}", flush=True)
+    exit_code, phase_s = run_mutmut(scratch, args.workers, args.mutant, args.budget_minutes * 60)
+    if phase_s is None:
+        print(log_tail(scratch), file=sys.stderr)
+        print(f"mutation: mutmut stopped (exit {exit_code}) before testing any mutant", file=sys.stderr)
+        return 1
+    results = read_results(scratch, scratch / "kills")
+    command = "make mutation" if os.environ.get("MAKELEVEL") else "python -m harness.mutation"
+    run: dict[str, Any] = {
+        "tool": "mutmut",
+        "tool_version": version("mutmut"),
+        "file": TARGET.relative_to(REPO_ROOT).as_posix(),
+        "sha256": digest,
+        "command": command + (" " + " ".join(f"--mutant {name}" for name in args.mutant) if args.mutant else ""),
+        "workers": args.workers,
+        "started": started_at.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - started, 1),
+        "mutants_phase_s": round(phase_s, 1),
+        "mutmut_exit_code": exit_code,
+        "per_golden_deadline": f"{DEADLINE_FACTOR:g}x the golden's clean time, at least {MIN_DEADLINE_S:g} s",
+        "mutmut_timeout_multiplier": args.timeout_multiplier,
+        "exclusions": exclusions(TARGET),
+    }
+    return summarise(write_report(results, run, args.out, args.out / TRIAGE_FILE), args)

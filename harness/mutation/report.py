@@ -1,0 +1,217 @@
+"""`mutation/results.json` and `mutation/report.md` from a run's results, with the survivors triaged.
+
+Triage lives in `mutation/triage.json`, written by hand after reading the survivors: a list of entries
+`{"function", "removed", "added", "verdict", "reason"}`. An entry applies to a surviving mutant of that function whose
+diff removes and adds exactly those lines (whitespace-trimmed): mutmut's numbering shifts when the file changes, the
+lines a mutation changes do not. A survivor no entry covers is reported as `untriaged`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from harness.mutation.results import Mutant, Results
+
+TRIAGE_VERDICTS = ("equivalent", "gap")
+
+
+def changed_lines(diff: str) -> tuple[str, str]:
+    """The lines a unified diff removes and adds, each side whitespace-trimmed and joined with newlines."""
+    removed, added = [], []
+    for line in diff.splitlines():
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("-"):
+            removed.append(line[1:].strip())
+        elif line.startswith("+"):
+            added.append(line[1:].strip())
+    return "\n".join(removed), "\n".join(added)
+
+
+def load_triage(path: Path) -> list[dict[str, str]]:
+    """The hand-written triage entries (none when the file is missing); a malformed entry is an error naming it."""
+    if not path.exists():
+        return []
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(entries, list):
+        raise ValueError(f"{path}: expected a JSON list of triage entries")
+    for index, entry in enumerate(entries):
+        missing = [key for key in ("function", "removed", "added", "verdict", "reason") if key not in entry]
+        if missing:
+            raise ValueError(f"{path}: entry {index} lacks {', '.join(missing)}")
+        if entry["verdict"] not in TRIAGE_VERDICTS:
+            raise ValueError(f"{path}: entry {index}: verdict {entry['verdict']!r} is not one of {TRIAGE_VERDICTS}")
+    return entries
+
+
+def triage_line(mutant: Mutant, entries: list[dict[str, str]]) -> str:
+    """The triage of one mutant the gate did not kill."""
+    if mutant.status == "no tests":
+        return "gap: no golden reaches this function"
+    removed, added = changed_lines(mutant.diff or "")
+    for entry in entries:
+        if entry["function"] == mutant.function and entry["removed"] == removed and entry["added"] == added:
+            return f"{entry['verdict']}: {entry['reason']}"
+    return "untriaged: read the diff, then add an entry to mutation/triage.json"
+
+
+def apply_triage(results: Results, entries: list[dict[str, str]]) -> None:
+    """Give every mutant the gate did not kill its triage line."""
+    for mutant in results.not_killed:
+        mutant.triage = triage_line(mutant, entries)
+
+
+def results_document(results: Results, run: dict[str, Any]) -> dict[str, Any]:
+    """results.json: the run's facts (`run`), the counts, the survivors with diff and triage, and every mutant."""
+    triaged = Counter((mutant.triage or "").partition(":")[0] for mutant in results.not_killed)
+    return {
+        **run,
+        "mutants_total": results.total,
+        "killed": results.counts.get("killed", 0),
+        "timeout": results.counts.get("timeout", 0),
+        "survived": results.counts.get("survived", 0),
+        "no_tests": results.counts.get("no tests", 0),
+        "not_checked": results.counts.get("not checked", 0),
+        "other": {
+            status: count
+            for status, count in results.counts.items()
+            if status not in ("killed", "timeout", "survived", "no tests", "not checked")
+        },
+        "score": round(results.score, 4),
+        "score_reached": round(results.score_reached, 4),
+        "killed_by": results.killed_by(),
+        "seconds_per_mutant": results.durations(),
+        "not_killed_triage": dict(triaged),
+        "survivors": [
+            {
+                "name": mutant.name,
+                "function": mutant.function,
+                "status": mutant.status,
+                "triage": mutant.triage,
+                "diff": mutant.diff,
+            }
+            for mutant in results.not_killed
+        ],
+        "limit_timeouts": [
+            {"name": mutant.name, "function": mutant.function, "duration_s": mutant.duration_s, "diff": mutant.diff}
+            for mutant in results.limit_timeouts
+        ],
+        "mutants": [
+            {
+                "name": mutant.name,
+                "status": mutant.status,
+                "duration_s": mutant.duration_s,
+                "golden": mutant.golden,
+                "how": mutant.how,
+            }
+            for mutant in results.mutants
+        ],
+    }
+
+
+def markdown_report(document: dict[str, Any]) -> str:
+    """report.md: the headline figures, how mutants died, per-function counts, then every survivor's diff."""
+    seconds = document["seconds_per_mutant"]
+    lines = [
+        "# Mutation testing: the gate against `inventory_sync.py`",
+        "",
+        f"Written by `{document['command']}` on {document['finished']}. Tool: {document['tool']} "
+        f"{document['tool_version']}; {document['workers']} workers.",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| file mutated | `{document['file']}` |",
+        f"| sha256 | `{document['sha256']}` |",
+        f"| mutants | {document['mutants_total']} |",
+        f"| killed (divergence or raise) | {document['killed']} |",
+        f"| stopped at mutmut's limit (counted as killed) | {document['timeout']} |",
+        f"| survived | {document['survived']} |",
+        f"| no golden reaches the function | {document['no_tests']} |",
+        f"| not checked (budget ran out) | {document['not_checked']} |",
+        f"| other | {document['other'] or 'none'} |",
+        f"| **score** (killed + timeout over checked) | **{document['score']:.1%}** |",
+        f"| score over the mutants in functions a golden reaches | {document['score_reached']:.1%} |",
+        f"| total duration | {document['duration_s']:.0f} s (mutants phase {document['mutants_phase_s']:.0f} s) |",
+        f"| seconds per mutant (one worker) | mean {seconds['mean']}, median {seconds['median']}, "
+        f"max {seconds['max']} |",
+        "",
+        "## How the killed mutants died",
+        "",
+        *[f"- {how}: {count}" for how, count in sorted(document["killed_by"].items())],
+        "",
+        "`divergent`: a golden's replay differs in a way no approved divergence covers; `raised`: the replay itself "
+        "raised; `timeout`: a golden overran its deadline (8x its clean time, at least 5 s); "
+        "`timeout (mutmut's limit)`: mutmut stopped the whole run of the mutant (listed below with their diffs).",
+        "",
+        "## What is not mutated",
+        "",
+        *[f"- {line}" for line in document["exclusions"]],
+        "",
+        "## Per function",
+        "",
+        "| function | mutants | killed | not killed | not checked |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *per_function_rows(document["mutants"]),
+        "",
+        f"## Mutants not killed ({len(document['survivors'])})",
+        "",
+        "Triage: " + (", ".join(f"{k}: {v}" for k, v in sorted(document["not_killed_triage"].items())) or "none"),
+        "",
+    ]
+    if document["limit_timeouts"]:
+        lines += [
+            f"## Stopped at mutmut's limit ({len(document['limit_timeouts'])})",
+            "",
+            "Counted as killed, but no golden had failed yet: on a loaded machine a slow run can hit the limit. A hang "
+            "is normally caught by the per-golden deadline (a `timeout` kill above), so read these diffs.",
+            "",
+        ]
+        for mutant in document["limit_timeouts"]:
+            lines += [
+                f"### `{mutant['name']}` ({mutant['duration_s']} s)",
+                "",
+                "```diff",
+                mutant["diff"] or "",
+                "```",
+                "",
+            ]
+    for survivor in document["survivors"]:
+        lines += [
+            f"### `{survivor['name']}` ({survivor['status']})",
+            "",
+            f"Triage: {survivor['triage']}",
+            "",
+            "```diff",
+            survivor["diff"] or "(no diff)",
+            "```",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def per_function_rows(mutants: list[dict[str, Any]]) -> list[str]:
+    """One table row per function: its mutants, killed, checked but not killed, and not checked."""
+    from harness.mutation.results import function_of
+
+    counts: dict[str, Counter[str]] = {}
+    for mutant in mutants:
+        status = mutant["status"]
+        column = "killed" if status in ("killed", "timeout") else "unchecked" if status == "not checked" else "alive"
+        counts.setdefault(function_of(mutant["name"]), Counter())[column] += 1
+    return [
+        f"| `{function}` | {sum(c.values())} | {c['killed']} | {c['alive']} | {c['unchecked']} |"
+        for function, c in sorted(counts.items())
+    ]
+
+
+def write_report(results: Results, run: dict[str, Any], out_dir: Path, triage_path: Path) -> dict[str, Any]:
+    """Triage the survivors, then write results.json and report.md under `out_dir`; return the JSON document."""
+    apply_triage(results, load_triage(triage_path))
+    document = results_document(results, run)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out_dir / "report.md").write_text(markdown_report(document), encoding="utf-8")
+    return document

@@ -1,0 +1,90 @@
+"""The scratch copy mutmut works in: the file under test at its root, with the harness, goldens and Lambda beside it.
+
+mutmut names a mutant after the module path of its file, and its trampolines compare that name with the running
+function's `__module__`. The sync is imported as `inventory_sync` (the Lambda's zip root), so the copy puts it at
+the scratch root, and leaves it out of `lambda/query-handler/`: the harness's import path then finds mutmut's
+trampolined copy (`mutants/inventory_sync.py`). The real file is only ever read.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from harness.lambda_env import HANDLER_DIR, REPO_ROOT
+
+TARGET = HANDLER_DIR / "inventory_sync.py"
+MODULE_FILE = "inventory_sync.py"
+# What the gate needs beside the sync, copied into mutmut's `mutants/` tree.
+ALSO_COPY = ("harness", "lambda", "golden", "scenarios")
+# Lines whose statements are not mutated: logging calls. The sync's log lines reach no golden (the harness compares
+# calls, writes and the result, not logs), and the logging module never raises for a bad message.
+DO_NOT_MUTATE_PATTERNS = (r"^\s*logger\.(debug|info|warning|error|exception|critical)\(",)
+TEST_MODULE = "harness/mutation/gate_tests.py"
+PYTEST_ARGS = (
+    "-p",
+    "no:harness",
+    "-p",
+    "no:cacheprovider",
+    "-p",
+    "harness.mutation.plugin",
+    "--tb=line",
+)
+
+
+def _ignore(directory: str, names: list[str]) -> set[str]:
+    """copytree filter: no caches, and not the sync itself inside lambda/query-handler/."""
+    ignored = {name for name in names if name in ("__pycache__", ".pytest_cache", ".mypy_cache")}
+    if Path(directory).resolve() == HANDLER_DIR.resolve() and MODULE_FILE in names:
+        ignored.add(MODULE_FILE)
+    return ignored
+
+
+def toml_list(values: tuple[str, ...] | list[str]) -> str:
+    """A TOML array of basic strings."""
+    escaped = [value.replace("\\", "\\\\").replace('"', '\\"') for value in values]
+    return "[" + ", ".join(f'"{value}"' for value in escaped) + "]"
+
+
+def scratch_pyproject(timeout_multiplier: float, timeout_constant: float) -> str:
+    """The scratch copy's pyproject.toml: mutmut's settings and the pytest settings of the gate tests."""
+    return "\n".join(
+        [
+            "# Written by harness/mutation/scratch.py for one mutation run; not the project's pyproject.toml.",
+            "[tool.mutmut]",
+            f"source_paths = {toml_list([MODULE_FILE])}",
+            f"also_copy = {toml_list(ALSO_COPY)}",
+            f"do_not_mutate_patterns = {toml_list(DO_NOT_MUTATE_PATTERNS)}",
+            f"pytest_add_cli_args = {toml_list(PYTEST_ARGS)}",
+            f"pytest_add_cli_args_test_selection = {toml_list([TEST_MODULE])}",
+            f"timeout_multiplier = {timeout_multiplier}",
+            f"timeout_constant = {timeout_constant}",
+            "use_git_change_detection = false",
+            "track_dependencies = false",
+            "",
+            "[tool.pytest.ini_options]",
+            f"python_files = {toml_list(['gate_tests.py'])}",
+            'addopts = ""',
+            "",
+        ]
+    )
+
+
+def build_scratch(
+    scratch: Path,
+    source: Path = TARGET,
+    *,
+    timeout_multiplier: float = 10.0,
+    timeout_constant: float = 10.0,
+) -> Path:
+    """Lay out a fresh scratch copy at `scratch` (emptied first) with `source` as the file to mutate."""
+    if scratch.resolve() == REPO_ROOT.resolve() or REPO_ROOT.resolve().is_relative_to(scratch.resolve()):
+        raise ValueError(f"scratch directory {scratch} would contain the repository itself")
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    for name in ALSO_COPY:
+        shutil.copytree(REPO_ROOT / name, scratch / name, ignore=_ignore)
+    shutil.copy2(source, scratch / MODULE_FILE)
+    (scratch / "pyproject.toml").write_text(scratch_pyproject(timeout_multiplier, timeout_constant), encoding="utf-8")
+    return scratch
