@@ -158,6 +158,8 @@ class DrsRegionSpec:
 
     `servers` is a count of servers to generate, or a tuple of explicit DRS documents used verbatim.
     `staging_account` is resolved: it is the owning account unless the file named another one.
+    `on_premises` makes the generated servers on-premises ones (VMware or physical machines replicated into AWS):
+    no EC2 instance, no awsInstanceID, no sourceCloudProperties origin; it excludes `origin` and explicit documents.
     """
 
     region: str
@@ -166,6 +168,7 @@ class DrsRegionSpec:
     origin: OriginSpec | None = None
     staging_account: str = ""
     error: ErrorSpec | None = None
+    on_premises: bool = False
 
     @property
     def server_count(self) -> int:
@@ -275,7 +278,8 @@ class Scenario:
         return profile.get("default", 0.0)
 
     def to_dict(self) -> dict[str, Any]:
-        """The canonical plain form: every field with its default filled in; parse_scenario accepts it back."""
+        """The canonical plain form: every field with its default filled in (a DRS region's `on_premises` only when
+        true); parse_scenario accepts it back."""
         return {
             "name": self.name,
             "description": self.description,
@@ -329,20 +333,29 @@ def _error_to_dict(error: ErrorSpec | None, fields: tuple[str, ...]) -> dict[str
     return {name: getattr(error, name) for name in fields}
 
 
+def _drs_region_to_dict(drs: DrsRegionSpec) -> dict[str, Any]:
+    """Render one account's DRS region in canonical form.
+
+    `on_premises` is rendered only when true, so every scenario written before the option keeps its content hash
+    (and its goldens stay fresh); parse_scenario reads its absence as false.
+    """
+    rendered: dict[str, Any] = {
+        "servers": drs.servers if isinstance(drs.servers, int) else thaw(drs.servers),
+        "page_size": drs.page_size,
+        "origin": None if drs.origin is None else {"account": drs.origin.account, "region": drs.origin.region},
+        "staging_account": drs.staging_account,
+        "error": _error_to_dict(drs.error, _DRS_ERROR_FIELDS),
+    }
+    if drs.on_premises:
+        rendered["on_premises"] = True
+    return rendered
+
+
 def _account_to_dict(spec: AccountSpec) -> dict[str, Any]:
     """Render one account in canonical form."""
     return {
         "assume_role_error": _error_to_dict(spec.assume_role_error, _ASSUME_ROLE_ERROR_FIELDS),
-        "drs": {
-            region: {
-                "servers": drs.servers if isinstance(drs.servers, int) else thaw(drs.servers),
-                "page_size": drs.page_size,
-                "origin": None if drs.origin is None else {"account": drs.origin.account, "region": drs.origin.region},
-                "staging_account": drs.staging_account,
-                "error": _error_to_dict(drs.error, _DRS_ERROR_FIELDS),
-            }
-            for region, drs in spec.drs.items()
-        },
+        "drs": {region: _drs_region_to_dict(drs) for region, drs in spec.drs.items()},
         "ec2": {
             region: {"missing_instances": ec2.missing_instances, "error": _error_to_dict(ec2.error, _ERROR_FIELDS)}
             for region, ec2 in spec.ec2.items()
@@ -711,7 +724,7 @@ def _check_drs_region(
     checker: _Checker, account_id: str, region: str, value: object, path: _FieldPath
 ) -> DrsRegionSpec:
     """Check one account's DRS in one region."""
-    raw = checker.mapping(value, path, ("servers", "page_size", "origin", "error", "staging_account"))
+    raw = checker.mapping(value, path, ("servers", "page_size", "origin", "error", "staging_account", "on_premises"))
     problems_before = len(checker.problems)
     servers_raw = raw.get("servers", 0)
     servers: int | tuple[Mapping[str, Any], ...]
@@ -743,7 +756,8 @@ def _check_drs_region(
         )
     staging = checker.optional_account_id(raw.get("staging_account"), (*path, "staging_account")) or account_id
     error = checker.error(raw.get("error"), (*path, "error"), _DRS_ERROR_FIELDS)
-    spec = DrsRegionSpec(region, servers, page_size, origin, staging, error)
+    on_premises = _check_on_premises(checker, raw, servers_raw, (*path, "on_premises"))
+    spec = DrsRegionSpec(region, servers, page_size, origin, staging, error, on_premises)
     if pages_known and error is not None and error.on_page is not None and error.on_page > spec.page_count:
         checker.fail(
             (*path, "error", "on_page"),
@@ -752,6 +766,21 @@ def _check_drs_region(
             error.on_page,
         )
     return spec
+
+
+def _check_on_premises(checker: _Checker, raw: Mapping[str, Any], servers_raw: object, path: _FieldPath) -> bool:
+    """Check `on_premises`: a boolean, and when true only with generated servers and without an EC2 `origin`."""
+    value = raw.get("on_premises", False)
+    if value is None or value is False:
+        return False
+    if value is not True:
+        checker.fail(path, "expected true or false (generate on-premises servers, with no EC2 instance)", value)
+        return False
+    if isinstance(servers_raw, list):
+        checker.fail(path, "expected on_premises only with a count of servers to generate, not explicit documents")
+    if raw.get("origin") is not None:
+        checker.fail(path, "expected on_premises without origin: on-premises servers have no EC2 instance anywhere")
+    return True
 
 
 def _check_ec2_region(checker: _Checker, region: str, value: object, path: _FieldPath) -> Ec2RegionSpec:

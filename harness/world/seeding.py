@@ -1,4 +1,7 @@
-"""Building a world from a scenario: tables and rows, EC2 instances in their origin accounts, DRS source servers."""
+"""Building a world from a scenario: tables and rows, EC2 instances in their origin accounts, DRS source servers.
+
+On-premises servers (`on_premises: true` in a DRS region) get no EC2 instance anywhere: their documents name none.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import boto3
 from botocore.client import BaseClient
 
 from harness.world.core import World
-from harness.world.drs.generator import InstanceFacts, generate_source_server
+from harness.world.drs.generator import InstanceFacts, generate_on_premises_server, generate_source_server
 from harness.world.scenario import ErrorSpec, RegionStatusRow, Scenario
 from harness.world.wire import ACCOUNT_HEADER, INTERNAL_HEADER
 
@@ -33,13 +36,14 @@ _RUN_BATCH = 250
 
 @dataclass(frozen=True)
 class _Slot:
-    """One server to generate: where DRS lists it and where its EC2 instance lives."""
+    """One server to generate: where DRS lists it and where its EC2 instance lives (none when on premises)."""
 
     drs_account: str
     region: str
     staging_account: str
     origin_account: str
     origin_region: str
+    on_premises: bool = False
 
 
 class InternalClients:
@@ -149,7 +153,10 @@ def _index(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
 
 
 def _generate_servers(world: World, clients: InternalClients, scenario: Scenario, rng: random.Random) -> None:
-    """Fill every DRS backend: explicit documents verbatim, generated ones with EC2 instances in their origin."""
+    """Fill every DRS backend: explicit documents verbatim, generated ones with EC2 instances in their origin.
+
+    On-premises slots launch nothing; every slot's document is then drawn in slot order.
+    """
     slots: list[_Slot] = []
     for account_id, account in scenario.accounts.items():
         for region, spec in account.drs.items():
@@ -162,18 +169,30 @@ def _generate_servers(world: World, clients: InternalClients, scenario: Scenario
             origin_account = spec.origin.account if spec.origin else account_id
             origin_region = spec.origin.region if spec.origin else region
             staging = spec.staging_account or account_id
-            slots.extend(_Slot(account_id, region, staging, origin_account, origin_region) for _ in range(spec.servers))
-    facts = _create_instances(clients, scenario, slots, rng)
-    for slot, instance in zip(slots, facts, strict=True):
-        document = generate_source_server(
-            rng,
-            drs_account_id=slot.drs_account,
-            region=slot.region,
-            staging_account_id=slot.staging_account,
-            origin_account_id=slot.origin_account,
-            origin_region=slot.origin_region,
-            instance=instance,
-        )
+            slot = _Slot(account_id, region, staging, origin_account, origin_region, spec.on_premises)
+            slots.extend(slot for _ in range(spec.servers))
+    facts = iter(_create_instances(clients, scenario, [slot for slot in slots if not slot.on_premises], rng))
+    on_premises_number = 0
+    for slot in slots:
+        if slot.on_premises:
+            on_premises_number += 1
+            document = generate_on_premises_server(
+                rng,
+                drs_account_id=slot.drs_account,
+                region=slot.region,
+                staging_account_id=slot.staging_account,
+                number=on_premises_number,
+            )
+        else:
+            document = generate_source_server(
+                rng,
+                drs_account_id=slot.drs_account,
+                region=slot.region,
+                staging_account_id=slot.staging_account,
+                origin_account_id=slot.origin_account,
+                origin_region=slot.origin_region,
+                instance=next(facts),
+            )
         world.drs.backend(slot.drs_account, slot.region).add_server(document)
 
 

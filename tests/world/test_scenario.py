@@ -190,7 +190,7 @@ def test_missing_required_fields() -> None:
 def test_unknown_nested_field_lists_allowed_ones_and_suggests() -> None:
     assert only_problem(account(drs={"us-east-1": {"servers": 2, "pagesize": 2}})) == (
         "accounts.111111111111.drs.us-east-1.pagesize: unknown field; allowed: servers, page_size, origin, error, "
-        "staging_account (did you mean 'page_size'?)"
+        "staging_account, on_premises (did you mean 'page_size'?)"
     )
 
 
