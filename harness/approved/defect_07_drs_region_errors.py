@@ -46,7 +46,9 @@ from harness.approved.golden_accounts import (
     account_runs,
     batch_answers,
     batches,
+    cached_per_golden,
     candidate_writes,
+    counts_moved_by,
     environment,
     expected_writes,
     failed,
@@ -64,9 +66,7 @@ from harness.divergences import (
     DivergenceContext,
     answer,
     body_fields_differ,
-    body_of,
     dynamodb_item,
-    response_of,
 )
 from harness.matchers import CallKey, call_key, is_write
 
@@ -118,21 +118,6 @@ class Plan:
     changed: dict[str, frozenset[str]] = field(default_factory=dict)
     synced_delta: int = 0
     errors_delta: int = 0
-
-
-_PLANS: dict[int, tuple[Cassette, Plan | None]] = {}
-
-
-def plan(golden: Cassette) -> Plan | None:
-    """The fixes' effect on a golden (cached per golden), or None when they change nothing or it is unsupported."""
-    cached = _PLANS.get(id(golden))
-    if cached is not None and cached[0] is golden:
-        return cached[1]
-    result = _plan(golden)
-    if len(_PLANS) > 64:
-        _PLANS.clear()
-    _PLANS[id(golden)] = (golden, result)
-    return result
 
 
 def _status_rows(golden: Cassette, run: AccountRun) -> dict[str, dict[str, Any]]:
@@ -275,6 +260,10 @@ def _plan(golden: Cassette) -> Plan | None:
     reads.subtract(_key(call) for call in replaced_reads)
     frozen = {kind: frozenset(regions) for kind, regions in changed.items()}
     return Plan(tuple(expected_writes(golden, replacements)), reads, tuple(answers), frozen, synced, errors)
+
+
+# The fix's effect on a golden (see `_plan`), computed once per golden.
+plan = cached_per_golden(_plan)
 
 
 def _key(call: Interaction) -> CallKey:
@@ -479,7 +468,7 @@ def _matcher(kind: str) -> Callable[[Difference, DivergenceContext], bool]:
             )
             return kind == PAGES and observed == +found.reads
         if difference.kind == "output" and kind == PAGES:
-            return body_fields_differ("totalSynced", "totalErrors", where=_counts_moved)(difference, context)
+            return body_fields_differ("totalSynced", "totalErrors", where=counts_moved_by(plan))(difference, context)
         return False
 
     return matches
@@ -502,21 +491,6 @@ def _difference_regions(difference: Difference, context: DivergenceContext) -> s
         account, _, region = name.partition("/")
         expanded.update({f"{other}/{region}" for other in by_region_account} if account == "*" else {name})
     return expanded
-
-
-def _counts_moved(golden: dict[str, Any], candidate: dict[str, Any], context: DivergenceContext) -> bool:
-    """The candidate's totalSynced and totalErrors moved by exactly the kept servers.
-
-    Checked on the candidate's whole response (an output part shows one field's change only).
-    """
-    found = plan(context.golden)
-    whole = body_of(response_of(context.outputs.to_dict()))
-    if found is None or whole is None:
-        return False
-    return (
-        whole["totalSynced"] == golden["totalSynced"] + found.synced_delta
-        and whole["totalErrors"] == golden["totalErrors"] + found.errors_delta
-    )
 
 
 def _answers(golden: Cassette) -> list[Interaction]:

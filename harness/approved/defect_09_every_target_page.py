@@ -31,6 +31,7 @@ from boto3.dynamodb.types import TypeSerializer
 from harness.approved.golden_accounts import (
     BATCH_OK,
     account_runs,
+    cached_per_golden,
     candidate_writes,
     environment,
     failed,
@@ -57,21 +58,6 @@ class Plan:
     reads: Counter[CallKey]
     writes: tuple[CallKey, ...]
     answers: tuple[Interaction, ...]
-
-
-_PLANS: dict[int, tuple[Cassette, Plan | None]] = {}
-
-
-def plan(golden: Cassette) -> Plan | None:
-    """The fix's effect on a golden (cached per golden), or None when its targets Scan had one page (or unsupported)."""
-    cached = _PLANS.get(id(golden))
-    if cached is not None and cached[0] is golden:
-        return cached[1]
-    result = _plan(golden)
-    if len(_PLANS) > 64:
-        _PLANS.clear()
-    _PLANS[id(golden)] = (golden, result)
-    return result
 
 
 def _key(call: Interaction) -> CallKey:
@@ -127,6 +113,10 @@ def _plan(golden: Cassette) -> Plan | None:
     write_keys.extend(_key(call) for call in deletes)
     reads = Counter(_key(call) for call in declared if not is_write(call.operation))
     return Plan(reads, tuple(write_keys), tuple(declared))
+
+
+# The fix's effect on a golden (see `_plan`), computed once per golden.
+plan = cached_per_golden(_plan)
 
 
 def _later_rows(golden: Cassette, first: Interaction) -> list[dict[str, Any]] | None:

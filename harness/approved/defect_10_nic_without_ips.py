@@ -24,7 +24,9 @@ from harness.approved.golden_accounts import (
     account_runs,
     batch_answers,
     batches,
+    cached_per_golden,
     candidate_writes,
+    counts_moved_by,
     expected_writes,
     inventory_change,
     inventory_stretch,
@@ -32,7 +34,7 @@ from harness.approved.golden_accounts import (
 from harness.approved.inventory_items import has_empty_first_nic_ips
 from harness.cassette import Cassette, Interaction
 from harness.comparison import Difference
-from harness.divergences import ApprovedDivergence, DivergenceContext, body_fields_differ, body_of, response_of, writes
+from harness.divergences import ApprovedDivergence, DivergenceContext, body_fields_differ, writes
 from harness.matchers import CallKey
 
 
@@ -46,9 +48,6 @@ class Plan:
     errors_delta: int
 
 
-_PLANS: dict[int, tuple[Cassette, Plan | None]] = {}
-
-
 def _written_now(server: dict[str, Any], listing: Listing) -> bool:
     """A server of a region the legacy read whose first NIC has an empty `ips` list."""
     return listing.failure is None and has_empty_first_nic_ips(server)
@@ -57,18 +56,6 @@ def _written_now(server: dict[str, Any], listing: Listing) -> bool:
 def _was_an_error(server: dict[str, Any], listing: Listing) -> bool:
     """The legacy counted every such server as an error."""
     return True
-
-
-def plan(golden: Cassette) -> Plan | None:
-    """The fix's effect on a golden, or None when it has no such server (or its rows cannot be lined up)."""
-    cached = _PLANS.get(id(golden))
-    if cached is not None and cached[0] is golden:
-        return cached[1]
-    result = _plan(golden)
-    if len(_PLANS) > 64:
-        _PLANS.clear()
-    _PLANS[id(golden)] = (golden, result)
-    return result
 
 
 def _plan(golden: Cassette) -> Plan | None:
@@ -93,6 +80,10 @@ def _plan(golden: Cassette) -> Plan | None:
     return Plan(tuple(expected_writes(golden, replacements)), tuple(answers), synced, errors)
 
 
+# The fix's effect on a golden (see `_plan`), computed once per golden.
+plan = cached_per_golden(_plan)
+
+
 def _answers(golden: Cassette) -> list[Interaction]:
     """The inventory batches the fix sends, each answered with an empty success."""
     found = plan(golden)
@@ -105,21 +96,6 @@ def _writes_as_planned(view: dict[str, Any], context: DivergenceContext) -> bool
     return found is not None and tuple(candidate_writes(context.observed)) == found.writes
 
 
-def _counts_moved(golden: dict[str, Any], candidate: dict[str, Any], context: DivergenceContext) -> bool:
-    """The candidate's totalSynced and totalErrors moved by exactly the servers now written.
-
-    Checked on the candidate's whole response (an output part shows one field's change only).
-    """
-    found = plan(context.golden)
-    whole = body_of(response_of(context.outputs.to_dict()))
-    if found is None or whole is None:
-        return False
-    return (
-        whole["totalSynced"] == golden["totalSynced"] + found.synced_delta
-        and whole["totalErrors"] == golden["totalErrors"] + found.errors_delta
-    )
-
-
 def _matcher(difference: Difference, context: DivergenceContext) -> bool:
     """The inventory batches and the two counts, exactly as planned."""
     inventory = str(context.golden.header["environment"]["SOURCE_SERVER_INVENTORY_TABLE"])
@@ -129,7 +105,7 @@ def _matcher(difference: Difference, context: DivergenceContext) -> bool:
             writes("changed", "BatchWriteItem", table=inventory, where=_writes_as_planned),
             writes("extra", "BatchWriteItem", table=inventory, where=_writes_as_planned),
             writes("missing", "BatchWriteItem", table=inventory, where=_writes_as_planned),
-            body_fields_differ("totalSynced", "totalErrors", where=_counts_moved),
+            body_fields_differ("totalSynced", "totalErrors", where=counts_moved_by(plan)),
         )
     )
 

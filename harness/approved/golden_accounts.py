@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from harness.approved.inventory_items import Ec2Details, details_of_response, expected_item, wire_item
 from harness.cassette import HUB_IDENTITY, Cassette, Interaction
-from harness.divergences import answer, dynamodb_item
+from harness.divergences import DivergenceContext, answer, body_of, dynamodb_item, response_of
 from harness.matchers import CallKey, call_key, is_write
 
 BATCH_SIZE = 25
@@ -298,3 +298,62 @@ def scenario_of(golden: Cassette) -> Any:
     from harness.approved.inventory_state import scenario_of as recorded_world
 
     return recorded_world(golden)
+
+
+_Plan = TypeVar("_Plan")
+PLAN_CACHE_SIZE = 64
+
+
+def cached_per_golden(compute: Callable[[Cassette], _Plan]) -> Callable[[Cassette], _Plan]:
+    """`compute(golden)` cached per golden object (a matcher is asked once per difference, a golden's all in a row)."""
+    cache: dict[int, tuple[Cassette, _Plan]] = {}
+
+    def cached(golden: Cassette) -> _Plan:
+        """The cached result for this very golden, computed on first use."""
+        hit = cache.get(id(golden))
+        if hit is not None and hit[0] is golden:
+            return hit[1]
+        result = compute(golden)
+        if len(cache) > PLAN_CACHE_SIZE:
+            cache.clear()
+        cache[id(golden)] = (golden, result)
+        return result
+
+    cached.__doc__ = compute.__doc__
+    return cached
+
+
+class CountsPlan(Protocol):
+    """A fix's plan that moves the response's counts: servers now written (synced) and errors no longer counted."""
+
+    @property
+    def synced_delta(self) -> int:
+        """How many more items the fix counts as synced."""
+        ...
+
+    @property
+    def errors_delta(self) -> int:
+        """How many more (negative: fewer) errors the fix counts."""
+        ...
+
+
+def counts_moved_by(
+    plan: Callable[[Cassette], CountsPlan | None],
+) -> Callable[[dict[str, Any], dict[str, Any], DivergenceContext], bool]:
+    """A body test: the candidate's totalSynced and totalErrors moved by exactly the plan's deltas.
+
+    Checked on the candidate's whole response (an output part shows one field's change only).
+    """
+
+    def counts_moved(golden: dict[str, Any], candidate: dict[str, Any], context: DivergenceContext) -> bool:
+        """totalSynced and totalErrors of the whole candidate response against the golden's plus the deltas."""
+        found = plan(context.golden)
+        whole = body_of(response_of(context.outputs.to_dict()))
+        if found is None or whole is None:
+            return False
+        return bool(
+            whole["totalSynced"] == golden["totalSynced"] + found.synced_delta
+            and whole["totalErrors"] == golden["totalErrors"] + found.errors_delta
+        )
+
+    return counts_moved
