@@ -298,7 +298,7 @@ DIVERGENCES = (
         defect=9,
         description=(
             "Every page of the target accounts Scan is read (LastEvaluatedKey followed), so the accounts of later "
-            "pages are synced too, and the stale cleanup (last account only, defect 1) is the new last account's."
+            "pages are synced and cleaned up too."
         ),
         matcher=_matcher,
         answers=_answers,

@@ -2,8 +2,10 @@
 
 Every AWS call (service, region, identity, operation, parameters), every write and its order, and the outputs are
 identical to `inventory_sync_legacy.handle_sync_source_server_inventory_legacy`, under any completion order of the
-region queries, known defects included (LEGACY_CONTRACT.md). Where a requirement's wording and identical behaviour
-disagree, the behaviour is kept by placing the legacy's logic in the caller, and the function's docstring says so.
+region queries, except where a legacy defect (LEGACY_CONTRACT.md, 1-7 and 9-11) is fixed on purpose: each fix is an
+approved divergence the gate checks (harness/approved/, docs/approved-divergences.md). Where a requirement's
+wording and identical behaviour disagree, the behaviour is kept by placing the legacy's logic in the caller, and the
+function's docstring says so.
 
 The sync is a pipeline (`sync_accounts`). Reads depend on no write of the run, so they run ahead: the identity,
 AssumeRole and DRS queries of the next accounts start while earlier accounts are still being written (at most
@@ -1223,8 +1225,9 @@ def _write_after(previous: Future[Any] | None, write: Callable[..., _R], *args: 
 class OrderedWrites:
     """The run's writes on one worker, strictly in the order they are queued; after a failure nothing more is written.
 
-    Each write runs only once the one queued before it has succeeded, so the first failure (say, a final flush error,
-    legacy defect 6) stops every later write and is what `wait` raises, as the legacy stops at its first error.
+    Each write runs only once the one queued before it has succeeded, so the first failure (say, a region-status batch
+    the table refuses) stops every later write and is what `wait` raises, as the legacy stops at its first error.
+    Inventory batch failures never get here: they are counted and logged per item (`AccountedBatchWriter`).
     """
 
     def __init__(self, executor: Executor) -> None:
@@ -1370,8 +1373,8 @@ def queue_account_sync(
 
     One `as_completed` over the account's regions (completion order), the region statuses queued on the writer, the
     EC2 grouping, the origin groups described on the EC2 pool, the rows prepared behind them, the inventory writes
-    queued. A grouping error (legacy defect 11) is raised once the account's region statuses, and every write before
-    them, are written, before any EC2 call of the account.
+    queued. Null document sections no longer break the grouping (defect 11 fixed); should it raise anyway, the error
+    is raised once the account's region statuses, and every write before them, are written, before any EC2 call.
     """
     account_id = account["accountId"]
     servers, region_statuses = collect_drs_results(account_id, drs_futures)
