@@ -35,7 +35,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import boto3
 from boto3.dynamodb.table import BatchWriter
-from boto3.dynamodb.types import TypeSerializer
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
@@ -78,6 +78,7 @@ DRS_WORKERS_ENV = "INVENTORY_SYNC_DRS_WORKERS"
 EC2_WORKERS_ENV = "INVENTORY_SYNC_EC2_WORKERS"
 EC2_RETRY_WORKERS_ENV = "INVENTORY_SYNC_EC2_RETRY_WORKERS"
 GC_GEN0_THRESHOLD_ENV = "INVENTORY_SYNC_GC_GEN0_THRESHOLD"
+CLEANUP_WORKERS_ENV = "INVENTORY_SYNC_CLEANUP_WORKERS"
 # Accounts held at once, from the start of their reads to the end of their writes (1: no read-ahead at all).
 DEFAULT_ACCOUNT_WINDOW = 3
 # DRS region queries in flight: the legacy's own per-account pool size (one paginator per region and account).
@@ -93,11 +94,15 @@ DEFAULT_EC2_RETRY_WORKERS = 10
 # objects die before a collection sees them: over the 9,000-server bench the collector's CPU fell from 1.75 s (at
 # 10,000) to 1.0 s, at the cost of at most that many young objects waiting for a collection. 0 keeps the default.
 DEFAULT_GC_GEN0_THRESHOLD = 100_000
+# Stale-cleanup Scans in flight at once (one per account read). Each filtered Scan reads the whole inventory table,
+# so this bounds how many full-table reads draw on its read capacity together.
+DEFAULT_CLEANUP_WORKERS = 4
 TIMING_STAGES = ("accounts", "drs", "ec2", "prepare", "writes", "cleanup")
 
 # DynamoDB numbers hold 38 significant digits; boto3 refuses (raises on) integers beyond them.
 DYNAMODB_NUMBER_LIMIT = 10**38
 _TYPE_SERIALIZER = TypeSerializer()
+_TYPE_DESERIALIZER = TypeDeserializer()
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -941,22 +946,37 @@ def write_inventory_to_dynamodb(
     return write_prepared_inventory(prepare_inventory(servers, account_id, now, ec2_details))
 
 
+def inventory_keys_of(servers: list[dict[str, Any]], account_id: Any) -> frozenset[tuple[Any, Any]]:
+    """The (sourceServerArn, stagingAccountId) keys of one account's servers, as their inventory rows carry them."""
+    return frozenset(
+        (server.get("arn") or "", server.get("stagingArea", {}).get("stagingAccountID", account_id))
+        for server in servers
+    )
+
+
 @dataclass(frozen=True)
 class AccountRead:
-    """What one account's sync read: its id, its servers, and the regions whose DRS query failed."""
+    """What the stale cleanup needs of one account's read: its id, its servers' inventory keys, its failed regions.
+
+    Only the keys are kept, not the DRS documents: the cleanup runs after the last write, and holding every account's
+    documents until then would keep the whole run's servers in memory.
+    """
 
     account_id: Any
-    servers: list[dict[str, Any]]
+    synced_keys: frozenset[tuple[Any, Any]]
     failed_regions: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(
+        cls, account_id: Any, servers: list[dict[str, Any]], failed_regions: frozenset[str] = frozenset()
+    ) -> "AccountRead":
+        """The read of `account_id` that listed `servers` and could not query `failed_regions`."""
+        return cls(account_id, inventory_keys_of(servers, account_id), failed_regions)
 
 
 def synced_inventory_keys(reads: list[AccountRead]) -> set[tuple[Any, Any]]:
     """The (sourceServerArn, stagingAccountId) keys of every server the run read, as inventory rows carry them."""
-    return {
-        (server.get("arn") or "", server.get("stagingArea", {}).get("stagingAccountID", read.account_id))
-        for read in reads
-        for server in read.servers
-    }
+    return {key for read in reads for key in read.synced_keys}
 
 
 def drs_source_of(row: dict[str, Any]) -> tuple[str, str]:
@@ -984,30 +1004,56 @@ def unread_sources(reads: list[AccountRead], unreadable_accounts: list[Any]) -> 
     return unread
 
 
-def cleanup_stale_inventory(
+# The inventory row attributes the stale cleanup reads: the row's key, and where its server's DRS lives.
+CLEANUP_ROW_FIELDS = ("sourceServerArn", "stagingAccountId", "sourceAccountId", "replicationRegion")
+
+
+def cleanup_scan_params(table_name: str, account_id: Any) -> dict[str, Any]:
+    """The legacy's cleanup Scan of one account (`sourceAccountId = :acct_id`), as the Table resource sends it."""
+    return {
+        "TableName": table_name,
+        "FilterExpression": "sourceAccountId = :acct_id",
+        "ExpressionAttributeValues": {":acct_id": _TYPE_SERIALIZER.serialize(account_id)},
+    }
+
+
+def scan_account_rows(dynamodb_client: Any, table_name: str, account_id: Any) -> list[dict[str, Any]]:
+    """Every inventory row of `account_id`, by the legacy's paginated filtered Scan; only `CLEANUP_ROW_FIELDS` kept.
+
+    The calls are the Table resource's (the same parameters, each page's LastEvaluatedKey passed back as is), sent
+    through a plain client: only the few attributes the cleanup reads are converted from DynamoDB's wire form, not
+    every attribute of every row of every page.
+    """
+    params = cleanup_scan_params(table_name, account_id)
+    rows: list[dict[str, Any]] = []
+    page: dict[str, Any] = {}
+    while True:
+        start = {"ExclusiveStartKey": page["LastEvaluatedKey"]} if "LastEvaluatedKey" in page else {}
+        page = dynamodb_client.scan(**params, **start)
+        for item in page.get("Items", []):
+            rows.append(
+                {name: _TYPE_DESERIALIZER.deserialize(item[name]) for name in CLEANUP_ROW_FIELDS if name in item}
+            )
+        if "LastEvaluatedKey" not in page:
+            return rows
+
+
+def delete_stale_rows(
+    dynamodb_client: Any,
+    table_name: str,
     account_id: Any,
+    rows: list[dict[str, Any]],
     synced_keys: set[tuple[Any, Any]],
     keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> int:
-    """Delete the inventory rows of `account_id` that are stale; return how many were deleted.
+    """Delete those of `account_id`'s `rows` that are stale, in scan order; return how many were deleted.
 
     A row is stale when its (sourceServerArn, stagingAccountId) is not among `synced_keys` (every server the run
-    read, in any account) and `keep` (rows whose DRS went unread this run) does not hold. Rows come from a paginated
-    Scan filtered on sourceAccountId, the legacy's call; each DeleteItem failure is logged and not counted.
+    read, in any account) and `keep` (rows whose DRS went unread this run) does not hold. Each DeleteItem is the
+    Table resource's; a failure is logged and not counted.
     """
-    inventory_table = get_inventory_table()
-    scan_kwargs: dict[str, Any] = {
-        "FilterExpression": "sourceAccountId = :acct_id",
-        "ExpressionAttributeValues": {":acct_id": account_id},
-    }
-    existing_scan = inventory_table.scan(**scan_kwargs)
-    existing_items = existing_scan.get("Items", [])
-    while "LastEvaluatedKey" in existing_scan:
-        existing_scan = inventory_table.scan(**scan_kwargs, ExclusiveStartKey=existing_scan["LastEvaluatedKey"])
-        existing_items.extend(existing_scan.get("Items", []))
-
     stale_deleted = 0
-    for existing in existing_items:
+    for existing in rows:
         if (existing.get("sourceServerArn"), existing.get("stagingAccountId")) in synced_keys:
             continue
         if keep is not None and keep(existing):
@@ -1018,8 +1064,9 @@ def cleanup_stale_inventory(
             )
             continue
         try:
-            inventory_table.delete_item(
-                Key={"sourceServerArn": existing["sourceServerArn"], "stagingAccountId": existing["stagingAccountId"]}
+            key = {name: existing[name] for name in ("sourceServerArn", "stagingAccountId")}
+            dynamodb_client.delete_item(
+                TableName=table_name, Key={name: _TYPE_SERIALIZER.serialize(value) for name, value in key.items()}
             )
             stale_deleted += 1
         except Exception as error:
@@ -1027,19 +1074,42 @@ def cleanup_stale_inventory(
     return stale_deleted
 
 
-def cleanup_every_read_account(reads: list[AccountRead], unreadable_accounts: list[Any]) -> int:
+def cleanup_stale_inventory(
+    account_id: Any,
+    synced_keys: set[tuple[Any, Any]],
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> int:
+    """Delete the inventory rows of `account_id` that are stale; return how many were deleted.
+
+    The account's rows are scanned (`scan_account_rows`), then the stale ones deleted (`delete_stale_rows`).
+    """
+    table_name, client = get_inventory_table().name, default_client("dynamodb")
+    rows = scan_account_rows(client, table_name, account_id)
+    return delete_stale_rows(client, table_name, account_id, rows, synced_keys, keep)
+
+
+def cleanup_every_read_account(reads: list[AccountRead], unreadable_accounts: list[Any], scan_workers: int = 1) -> int:
     """Clean up the stale rows of every account that was read, in account order; return how many were deleted.
 
     Fixes legacy defects 1-3: each read account is cleaned against the servers of the whole run (not only the last
     account, not with another account's list); an account that could not be read, and a region whose query failed,
     keep their rows; with no account read there is nothing to clean up (the legacy raised UnboundLocalError).
+    Every account's Scan runs first, up to `scan_workers` at once, so each sees the table as the last write left it
+    (as the legacy's one Scan did); the deletes then follow, account after account, in scan order.
     """
     if not reads:
         logger.warning("Inventory sync: no target account could be read; stale cleanup skipped")
         return 0
     synced_keys = synced_inventory_keys(reads)
     keep = unread_sources(reads, unreadable_accounts)
-    return sum(cleanup_stale_inventory(read.account_id, synced_keys, keep) for read in reads)
+    table_name, client = get_inventory_table().name, default_client("dynamodb")
+    with bounded_executor(min(scan_workers, len(reads))) as scans:
+        scanned = [scans.submit(scan_account_rows, client, table_name, read.account_id) for read in reads]
+        rows_of = [future.result() for future in scanned]
+    return sum(
+        delete_stale_rows(client, table_name, read.account_id, rows, synced_keys, keep)
+        for read, rows in zip(reads, rows_of, strict=True)
+    )
 
 
 def sync_account(
@@ -1102,6 +1172,7 @@ class PipelineSettings:
     ec2_workers: int = DEFAULT_EC2_WORKERS
     ec2_retry_workers: int = DEFAULT_EC2_RETRY_WORKERS
     gc_gen0_threshold: int = DEFAULT_GC_GEN0_THRESHOLD
+    cleanup_workers: int = DEFAULT_CLEANUP_WORKERS
 
     @classmethod
     def from_environment(cls) -> "PipelineSettings":
@@ -1112,6 +1183,7 @@ class PipelineSettings:
             ec2_workers=_positive_int_setting(EC2_WORKERS_ENV, DEFAULT_EC2_WORKERS),
             ec2_retry_workers=_positive_int_setting(EC2_RETRY_WORKERS_ENV, DEFAULT_EC2_RETRY_WORKERS),
             gc_gen0_threshold=_positive_int_setting(GC_GEN0_THRESHOLD_ENV, DEFAULT_GC_GEN0_THRESHOLD, minimum=0),
+            cleanup_workers=_positive_int_setting(CLEANUP_WORKERS_ENV, DEFAULT_CLEANUP_WORKERS),
         )
 
 
@@ -1256,12 +1328,13 @@ class OrderedWrites:
 
 @dataclass
 class SyncTotals:
-    """What the account loop leaves for the summary and the cleanup: counts, accounts read, accounts not read."""
+    """What the account loop leaves for the summary and the cleanup: counts, accounts read and not, Scans at once."""
 
     synced: int = 0
     errors: int = 0
     reads: list[AccountRead] = field(default_factory=list)
     unreadable: list[Any] = field(default_factory=list)
+    cleanup_workers: int = DEFAULT_CLEANUP_WORKERS
 
 
 @dataclass(frozen=True)
@@ -1396,7 +1469,9 @@ def queue_account_sync(
     group_futures = submit_origin_groups(groups, executors.ec2_groups, executors.ec2_retries, describe, run.sts_client)
     prepared = executors.prepare.submit(prepare_account_inventory, servers, account_id, group_futures, run)
     failed_regions = frozenset(region for region, status in region_statuses.items() if status["status"] != "ACTIVE")
-    return AccountRead(account_id, servers, failed_regions), run.writes.submit(write_account_inventory, prepared, run)
+    return AccountRead.of(account_id, servers, failed_regions), run.writes.submit(
+        write_account_inventory, prepared, run
+    )
 
 
 def sync_accounts(accounts: list[dict[str, Any]], active_regions: list[str], now: str, clock: StageClock) -> SyncTotals:
@@ -1408,7 +1483,7 @@ def sync_accounts(accounts: list[dict[str, Any]], active_regions: list[str], now
     """
     settings = PipelineSettings.from_environment()
     logger.info("Inventory sync pipeline: %s", settings)
-    totals = SyncTotals()
+    totals = SyncTotals(cleanup_workers=settings.cleanup_workers)
     with gc_gen0_threshold(settings.gc_gen0_threshold), sync_executors(settings) as executors:
         writes = OrderedWrites(executors.writer)
         sts_client, dynamodb_client = default_client("sts"), inventory_writer_client(get_inventory_table().name)
@@ -1451,7 +1526,7 @@ def sync_source_server_inventory() -> dict[str, Any]:
             accounts = collect_accounts_to_query()
         totals = sync_accounts(accounts, active_regions, now, clock)
         with clock.stage("cleanup"):
-            stale_deleted = cleanup_every_read_account(totals.reads, totals.unreadable)
+            stale_deleted = cleanup_every_read_account(totals.reads, totals.unreadable, totals.cleanup_workers)
 
         body = {
             "message": "Source server inventory sync complete",

@@ -69,7 +69,7 @@ def cleanup_with_own_servers() -> dict[str, Any]:
     server list only, so rows another account's DRS listed in this run (servers whose origin is the account) go."""
     sync = _inventory_sync()
 
-    def clean_each_against_its_own(reads: list[Any], unreadable: list[Any]) -> int:
+    def clean_each_against_its_own(reads: list[Any], unreadable: list[Any], scan_workers: int = 1) -> int:
         keep = sync.unread_sources(reads, unreadable)
         return sum(
             int(sync.cleanup_stale_inventory(read.account_id, sync.synced_inventory_keys([read]), keep))

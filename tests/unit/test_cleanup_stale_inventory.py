@@ -144,14 +144,14 @@ def test_a_failed_delete_is_not_counted_and_the_others_proceed(sync_world: Any) 
 def test_synced_keys_default_the_staging_account_to_the_account_read(sync_world: Any) -> None:
     sync = sync_world(scenario()).module
 
-    assert sync.synced_inventory_keys([sync.AccountRead(PROD, SYNCED_SERVERS)]) == SYNCED
+    assert sync.synced_inventory_keys([sync.AccountRead.of(PROD, SYNCED_SERVERS)]) == SYNCED
 
 
 def test_rows_of_an_unread_region_or_account_are_kept(sync_world: Any) -> None:
     west = {**row("w"), "sourceServerArn": f"arn:aws:drs:us-west-2:{PROD}:source-server/s-w"}
     world = sync_world(scenario(inventory_before=[*INVENTORY, west]))
     sync = world.module
-    reads = [sync.AccountRead(PROD, SYNCED_SERVERS, frozenset({"us-west-2"}))]
+    reads = [sync.AccountRead.of(PROD, SYNCED_SERVERS, frozenset({"us-west-2"}))]
 
     deleted = sync.cleanup_every_read_account(reads, [WORKLOADS])
 
@@ -166,7 +166,7 @@ def test_every_read_account_is_cleaned_against_the_servers_of_the_whole_run(sync
     replicated = row("e", staging=PROD, account=PROD) | {"sourceAccountId": WORKLOADS}
     world = sync_world(scenario(inventory_before=[*INVENTORY, replicated]))
     sync = world.module
-    reads = [sync.AccountRead(PROD, [*SYNCED_SERVERS, {"arn": arn("e")}]), sync.AccountRead(WORKLOADS, [])]
+    reads = [sync.AccountRead.of(PROD, [*SYNCED_SERVERS, {"arn": arn("e")}]), sync.AccountRead.of(WORKLOADS, [])]
 
     with recording() as recorder:
         deleted = sync.cleanup_every_read_account(reads, [])

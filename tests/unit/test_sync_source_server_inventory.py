@@ -166,7 +166,8 @@ class TestTwoAccountSync:
         steps = operations(two_accounts_run.recorder)
 
         # Active regions, then the target accounts, then per account: identity, role, DRS, region statuses,
-        # enrichment, inventory writes; the cleanup of each account, in account order, last.
+        # enrichment, inventory writes; last, the cleanup: every account's Scan (concurrent, so in any order), then
+        # the stale rows' deletes, in account order.
         assert steps[:3] == ["dynamodb:Scan", "dynamodb:Scan", "sts:GetCallerIdentity"]
         scans = calls(two_accounts_run.recorder, "dynamodb", "Scan")
         assert [scan.params["TableName"] for scan in scans] == [
@@ -175,8 +176,15 @@ class TestTwoAccountSync:
             "source-server-inventory",
             "source-server-inventory",
         ]
-        assert [scan.params["ExpressionAttributeValues"][":acct_id"]["S"] for scan in scans[2:]] == [PROD, WORKLOADS]
-        assert steps[-4:] == ["dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:DeleteItem"]
+        assert sorted(scan.params["ExpressionAttributeValues"][":acct_id"]["S"] for scan in scans[2:]) == sorted(
+            [PROD, WORKLOADS]
+        )
+        assert steps[-4:] == ["dynamodb:Scan", "dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:DeleteItem"]
+        deletes = calls(two_accounts_run.recorder, "dynamodb", "DeleteItem")
+        assert [delete.params["Key"]["sourceServerArn"]["S"] for delete in deletes] == [
+            stale_row("gone-prod", PROD)["sourceServerArn"],
+            stale_row("gone-workloads", WORKLOADS)["sourceServerArn"],
+        ]
         second_account_start = next(
             index
             for index, call in enumerate(two_accounts_run.recorder.interactions)
