@@ -3,6 +3,8 @@
 Validation only costs CPU on the writer; these tests pin that it never changes what is sent (the same
 BatchWriteItem calls, recorded against the local AWS, as through the Table resource's validating batch writer)
 and that a table name the validator refuses keeps a validating client, so such a run fails client-side as before.
+Its serializer (`WireFormSerializer`) builds the request body of typed rows directly: the tests compare its requests
+with botocore's own JSON serializer's, byte for byte, for generated rows and for binary attributes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ParamValidationError
+from botocore.serialize import JSONSerializer
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.unit.support import INVENTORY_TABLE, NOW, PROD, calls, open_sync_world, recording, scenario
 
@@ -84,3 +89,56 @@ def test_the_batches_sent_are_those_of_the_validating_table_resource() -> None:
     sent_by_writer = [batch.params for batch in calls(through_writer, "dynamodb", "BatchWriteItem")]
     assert len(sent_by_table) == 2
     assert sent_by_writer == sent_by_table
+
+
+# JSON-like values as inventory rows carry them: text (any unicode), whole numbers, booleans, None, lists and maps.
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(10**30), max_value=10**30) | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+def botocore_request(client: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """The request botocore's own JSON serializer builds for a BatchWriteItem with `params`."""
+    operation_model = client.meta.service_model.operation_model("BatchWriteItem")
+    return dict(JSONSerializer().serialize_to_request(params, operation_model))
+
+
+def writer_request(client: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """The request the inventory writer's client serializer builds for a BatchWriteItem with `params`."""
+    operation_model = client.meta.service_model.operation_model("BatchWriteItem")
+    return dict(client._serializer.serialize_to_request(params, operation_model))
+
+
+def batch_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """BatchWriter's parameters for a batch putting `rows`."""
+    return {"RequestItems": {INVENTORY_TABLE: [{"PutRequest": {"Item": row}} for row in rows]}}
+
+
+@given(rows=st.lists(st.dictionaries(st.text(min_size=1, max_size=10), JSON_VALUES, max_size=6), max_size=25))
+def test_the_writer_serializes_typed_rows_byte_for_byte_as_botocore(rows: list[dict[str, Any]]) -> None:
+    with open_sync_world(scenario()) as world:
+        sync = world.module
+        client = sync.inventory_writer_client(INVENTORY_TABLE)
+        params = batch_of([sync.typed_row(row) for row in rows])
+
+        assert type(client._serializer) is sync.WireFormSerializer
+        assert writer_request(client, params) == botocore_request(client, params)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"blob": {"B": b"\x00\xffbinary"}},  # bytes: json.dumps refuses them, botocore base64-encodes them
+        {"blob": {"B": "text given as binary"}},  # a str as binary: botocore base64-encodes its UTF-8
+        {"blobs": {"BS": ["YQ==", "Yg=="]}},
+        {"nested": {"M": {"blob": {"B": "eA=="}}}},
+    ],
+)
+def test_binary_attributes_take_botocores_own_serialization(item: dict[str, Any]) -> None:
+    with open_sync_world(scenario()) as world:
+        client = world.module.inventory_writer_client(INVENTORY_TABLE)
+        params = batch_of([{"sourceServerArn": {"S": "arn"}, "stagingAccountId": {"S": PROD}, **item}])
+
+        assert writer_request(client, params) == botocore_request(client, params)
