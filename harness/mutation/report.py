@@ -138,13 +138,21 @@ def sample_lines(document: dict[str, Any]) -> list[str]:
     if not sample:
         return []
     low, high = document["score_interval"]
-    return [
+    lines = [
         f"**This is a sample**: {sample['size']} of the file's {sample['total']} mutants, drawn at random (seed "
         f"{sample['seed']}) stratified by function: each of the {sample['functions']} functions in proportion to "
         f"its mutants, and at least one (`--sample {sample['requested']}`). Every figure below is over the "
         f"sample. Score {document['score']:.1%}, 95% confidence interval {low:.1%} to {high:.1%} (Wilson).",
         "",
     ]
+    if document["not_checked"]:
+        lines[-1:-1] = [
+            "",
+            f"**Incomplete**: the budget ran out before {document['not_checked']} of the sampled mutants were "
+            "checked; the score and interval are over the checked ones, which mutmut took in its own order, not at "
+            "random.",
+        ]
+    return lines
 
 
 def not_run_lines(document: dict[str, Any]) -> list[str]:

@@ -226,6 +226,12 @@ def test_a_sample_run_is_reported_as_a_sample_with_its_interval(tmp_path):
     assert "| 95% confidence interval of the score (Wilson) | 49.0% to 94.3% |" in report
     assert "## What is not mutated or not run" in report
     assert "- goldens not run against the mutants (over 5 MB on disk): `estate-50000.json.gz`; the same" in report
+    assert "Incomplete" not in report
+    unchecked = [*mutants[:9], Mutant(mutants[9].name, "f", "not checked", None, None)]
+    document = write_report(Results(unchecked), run, tmp_path, tmp_path / "no-triage.json")
+    assert (document["not_checked"], document["score"]) == (1, 0.8889)
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "**Incomplete**: the budget ran out before 1 of the sampled mutants were checked" in report
     full_run = {**run, "sample": None, "left_out_goldens": None, "command": "python -m harness.mutation"}
     full = write_report(Results(mutants), full_run, tmp_path, tmp_path / "x")
     assert full["mutants_total"] == 15
