@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.mutation.results import Mutant, Results
+from harness.mutation.sampling import wilson_interval
 
 TRIAGE_VERDICTS = ("equivalent", "gap")
 
@@ -64,8 +65,26 @@ def apply_triage(results: Results, entries: list[dict[str, str]]) -> None:
         mutant.triage = triage_line(mutant, entries)
 
 
+def sampled(results: Results, sample: dict[str, Any] | None) -> Results:
+    """The results of the sampled mutants only (all of them when the run was not a sample)."""
+    if not sample:
+        return results
+    chosen = set(sample["mutants"])
+    return Results([mutant for mutant in results.mutants if mutant.name in chosen])
+
+
+def score_interval(results: Results) -> list[float]:
+    """The 95% Wilson interval of the score, [low, high]: killed (timeouts included) over the checked mutants."""
+    checked = results.total - results.counts.get("not checked", 0)
+    low, high = wilson_interval(results.killed, checked)
+    return [round(low, 4), round(high, 4)]
+
+
 def results_document(results: Results, run: dict[str, Any]) -> dict[str, Any]:
-    """results.json: the run's facts (`run`), the counts, the survivors with diff and triage, and every mutant."""
+    """results.json: the run's facts (`run`), the counts, the survivors with diff and triage, and every mutant.
+
+    For a sample run every count, the score and the per-function table are over the sampled mutants.
+    """
     triaged = Counter((mutant.triage or "").partition(":")[0] for mutant in results.not_killed)
     return {
         **run,
@@ -82,6 +101,7 @@ def results_document(results: Results, run: dict[str, Any]) -> dict[str, Any]:
         },
         "score": round(results.score, 4),
         "score_reached": round(results.score_reached, 4),
+        "score_interval": score_interval(results),
         "killed_by": results.killed_by(),
         "seconds_per_mutant": results.durations(),
         "not_killed_triage": dict(triaged),
@@ -112,20 +132,63 @@ def results_document(results: Results, run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def sample_lines(document: dict[str, Any]) -> list[str]:
+    """The paragraph saying the run was a sample, of how many, and what the score's interval is (none otherwise)."""
+    sample = document.get("sample")
+    if not sample:
+        return []
+    low, high = document["score_interval"]
+    lines = [
+        f"**This is a sample**: {sample['size']} of the file's {sample['total']} mutants, drawn at random (seed "
+        f"{sample['seed']}) stratified by function: each of the {sample['functions']} functions in proportion to "
+        f"its mutants, and at least one (`--sample {sample['requested']}`). Every figure below is over the "
+        f"sample. Score {document['score']:.1%}, 95% confidence interval {low:.1%} to {high:.1%} (Wilson).",
+        "",
+    ]
+    if document["not_checked"]:
+        lines[-1:-1] = [
+            "",
+            f"**Incomplete**: the budget ran out before {document['not_checked']} of the sampled mutants were "
+            "checked; the score and interval are over the checked ones, which mutmut took in its own order, not at "
+            "random.",
+        ]
+    return lines
+
+
+def not_run_lines(document: dict[str, Any]) -> list[str]:
+    """What is not mutated (the exclusions), then the goldens the mutation suite does not replay, and why."""
+    lines = [f"- {line}" for line in document["exclusions"]]
+    left_out = document.get("left_out_goldens")
+    if left_out:
+        names = ", ".join(f"`{name}`" for name in left_out["goldens"])
+        lines.append(
+            f"- goldens not run against the mutants (over {left_out['limit_mb']:g} MB on disk): {names}; "
+            f"{left_out['reason']}"
+        )
+    return lines
+
+
 def markdown_report(document: dict[str, Any]) -> str:
     """report.md: the headline figures, how mutants died, per-function counts, then every survivor's diff."""
     seconds = document["seconds_per_mutant"]
+    low, high = document["score_interval"]
+    mutants_row = f"| mutants | {document['mutants_total']} |"
+    interval_rows = []
+    if document.get("sample"):
+        mutants_row = f"| mutants (sampled) | {document['mutants_total']} of {document['sample']['total']} |"
+        interval_rows = [f"| 95% confidence interval of the score (Wilson) | {low:.1%} to {high:.1%} |"]
     lines = [
         "# Mutation testing: the gate against `inventory_sync.py`",
         "",
         f"Written by `{document['command']}` on {document['finished']}. Tool: {document['tool']} "
         f"{document['tool_version']}; {document['workers']} workers.",
         "",
+        *sample_lines(document),
         "| | |",
         "| --- | --- |",
         f"| file mutated | `{document['file']}` |",
         f"| sha256 | `{document['sha256']}` |",
-        f"| mutants | {document['mutants_total']} |",
+        mutants_row,
         f"| killed (divergence or raise) | {document['killed']} |",
         f"| stopped at mutmut's limit (counted as killed) | {document['timeout']} |",
         f"| survived | {document['survived']} |",
@@ -133,6 +196,7 @@ def markdown_report(document: dict[str, Any]) -> str:
         f"| not checked (budget ran out) | {document['not_checked']} |",
         f"| other | {document['other'] or 'none'} |",
         f"| **score** (killed + timeout over checked) | **{document['score']:.1%}** |",
+        *interval_rows,
         f"| score over the mutants in functions a golden reaches | {document['score_reached']:.1%} |",
         f"| total duration | {document['duration_s']:.0f} s (mutants phase {document['mutants_phase_s']:.0f} s) |",
         f"| seconds per mutant (one worker) | mean {seconds['mean']}, median {seconds['median']}, "
@@ -146,9 +210,9 @@ def markdown_report(document: dict[str, Any]) -> str:
         "raised; `timeout`: a golden overran its deadline (8x its clean time, at least 5 s); "
         "`timeout (mutmut's limit)`: mutmut stopped the whole run of the mutant (listed below with their diffs).",
         "",
-        "## What is not mutated",
+        "## What is not mutated or not run",
         "",
-        *[f"- {line}" for line in document["exclusions"]],
+        *not_run_lines(document),
         "",
         "## Per function",
         "",
@@ -208,7 +272,11 @@ def per_function_rows(mutants: list[dict[str, Any]]) -> list[str]:
 
 
 def write_report(results: Results, run: dict[str, Any], out_dir: Path, triage_path: Path) -> dict[str, Any]:
-    """Triage the survivors, then write results.json and report.md under `out_dir`; return the JSON document."""
+    """Triage the survivors, then write results.json and report.md under `out_dir`; return the JSON document.
+
+    A sample run (`run["sample"]`) reports on its sampled mutants only.
+    """
+    results = sampled(results, run.get("sample"))
     apply_triage(results, load_triage(triage_path))
     document = results_document(results, run)
     out_dir.mkdir(parents=True, exist_ok=True)

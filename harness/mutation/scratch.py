@@ -9,8 +9,10 @@ trampolined copy (`mutants/inventory_sync.py`). The real file is only ever read.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Collection
 from pathlib import Path
 
+from harness.golden import GOLDEN_DIR
 from harness.lambda_env import HANDLER_DIR, REPO_ROOT
 
 TARGET = HANDLER_DIR / "inventory_sync.py"
@@ -32,12 +34,24 @@ PYTEST_ARGS = (
 )
 
 
-def _ignore(directory: str, names: list[str]) -> set[str]:
-    """copytree filter: no caches, and not the sync itself inside lambda/query-handler/."""
-    ignored = {name for name in names if name in ("__pycache__", ".pytest_cache", ".mypy_cache")}
-    if Path(directory).resolve() == HANDLER_DIR.resolve() and MODULE_FILE in names:
-        ignored.add(MODULE_FILE)
-    return ignored
+def goldens_larger_than(limit_bytes: int, directory: Path = GOLDEN_DIR) -> list[str]:
+    """The names of the golden files in `directory` bigger than `limit_bytes` on disk, sorted."""
+    return sorted(path.name for path in directory.iterdir() if path.is_file() and path.stat().st_size > limit_bytes)
+
+
+def _ignorer(left_out_goldens: Collection[str]) -> Callable[[str, list[str]], set[str]]:
+    """copytree filter: no caches, not the sync itself inside lambda/query-handler/, nor the goldens left out."""
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        """The names of `directory` not to copy."""
+        ignored = {name for name in names if name in ("__pycache__", ".pytest_cache", ".mypy_cache")}
+        if Path(directory).resolve() == HANDLER_DIR.resolve() and MODULE_FILE in names:
+            ignored.add(MODULE_FILE)
+        if Path(directory).resolve() == GOLDEN_DIR.resolve():
+            ignored.update(name for name in names if name in left_out_goldens)
+        return ignored
+
+    return ignore
 
 
 def toml_list(values: tuple[str, ...] | list[str]) -> str:
@@ -76,15 +90,19 @@ def build_scratch(
     *,
     timeout_multiplier: float = 10.0,
     timeout_constant: float = 10.0,
+    left_out_goldens: Collection[str] = (),
 ) -> Path:
-    """Lay out a fresh scratch copy at `scratch` (emptied first) with `source` as the file to mutate."""
+    """Lay out a fresh scratch copy at `scratch` (emptied first) with `source` as the file to mutate.
+
+    The goldens named in `left_out_goldens` are not copied, so the mutation suite never replays them.
+    """
     if scratch.resolve() == REPO_ROOT.resolve() or REPO_ROOT.resolve().is_relative_to(scratch.resolve()):
         raise ValueError(f"scratch directory {scratch} would contain the repository itself")
     if scratch.exists():
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True)
     for name in ALSO_COPY:
-        shutil.copytree(REPO_ROOT / name, scratch / name, ignore=_ignore)
+        shutil.copytree(REPO_ROOT / name, scratch / name, ignore=_ignorer(left_out_goldens))
     shutil.copy2(source, scratch / MODULE_FILE)
     (scratch / "pyproject.toml").write_text(scratch_pyproject(timeout_multiplier, timeout_constant), encoding="utf-8")
     return scratch

@@ -17,7 +17,7 @@ from botocore.compat import HTTPHeaders
 from harness.world.drs import responses as drs_responses
 from harness.world.drs.models import DrsBackends
 from harness.world.dynamodb_limits import check_item_sizes
-from harness.world.errors import AwsError, ConnectionFault, WireResponse, error_response
+from harness.world.errors import AwsError, ConnectionFault, TransportFault, WireResponse, error_response
 from harness.world.faults import FaultPlan
 from harness.world.identity import IdentityResolver
 from harness.world.wire import ACCOUNT_HEADER, JSON_ERROR_PREFIX, WireRequest
@@ -45,7 +45,7 @@ class World:
         self.requests_served = 0
 
     def handle(self, request: WireRequest) -> WireResponse:
-        """Answer one request; raises ConnectionFault when a fault drops the connection."""
+        """Answer one request; raises ConnectionFault (TransportFault for other transport failures) on such a fault."""
         account = request.headers.get(ACCOUNT_HEADER) or self.identity.account_for(request.access_key)
         request_id = self._next_request_id()
         if not request.internal:
@@ -65,6 +65,12 @@ class World:
             if action is not None:
                 if action.connection:
                     raise ConnectionFault(f"{request.service} {request.operation}: connection dropped by a fault")
+                if action.transport is not None:
+                    raise TransportFault(
+                        f"{request.service} {request.operation}: {action.transport} injected by a fault",
+                        action.transport,
+                        action.transport_detail,
+                    )
                 if action.unprocessed:
                     return self._batch_write_with_unprocessed(request, account, action.unprocessed)
                 return self._render_error(request, action.as_error(), request_id)

@@ -62,6 +62,25 @@ class ConnectionFault(Exception):
     """The connection drops before any response: the in-process and HTTP adapters each surface it their way."""
 
 
+# The transport failures a scenario may ask for by botocore's name: each is what botocore raises when its HTTP
+# layer fails that way; HTTPClientError (an exception botocore does not know) carries the scenario's own text.
+TRANSPORT_ERRORS = ("ReadTimeoutError", "ConnectTimeoutError", "ConnectionClosedError", "HTTPClientError")
+
+
+class TransportFault(ConnectionFault):
+    """A transport failure other than a refused connection: botocore's `error` (a name in TRANSPORT_ERRORS).
+
+    `detail` is the text of the underlying failure (HTTPClientError shows it in its message). The in-process
+    adapter raises the named botocore exception; over HTTP the connection drops, as for any ConnectionFault.
+    """
+
+    def __init__(self, message: str, error: str, detail: str = "") -> None:
+        """Keep which botocore exception stands for this failure and the text of its cause."""
+        super().__init__(message)
+        self.error = error
+        self.detail = detail
+
+
 def error_response(protocol: str, error: AwsError, request_id: str, *, json_prefix: str = "") -> WireResponse:
     """Render `error` the way a service speaking `protocol` does (rest-json, json, query or ec2)."""
     if protocol == "rest-json":

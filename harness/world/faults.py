@@ -1,4 +1,5 @@
-"""Fault injection, a layer around the emulated services: errors, dropped connections and UnprocessedItems."""
+"""Fault injection, a layer around the emulated services: errors, dropped connections, transport failures and
+UnprocessedItems."""
 
 from __future__ import annotations
 
@@ -10,13 +11,18 @@ from harness.world.errors import AwsError
 
 @dataclass(frozen=True)
 class FaultAction:
-    """What a matched fault does: answer an AWS error, drop the connection, or leave N items unprocessed."""
+    """What a matched fault does: answer an AWS error, drop the connection, fail the transport, or leave N unprocessed.
+
+    `transport` names the botocore transport exception (errors.TRANSPORT_ERRORS) and `transport_detail` its cause.
+    """
 
     error_code: str | None = None
     error_message: str | None = None
     error_status: int | None = None
     connection: bool = False
     unprocessed: int = 0
+    transport: str | None = None
+    transport_detail: str = ""
 
     def as_error(self) -> AwsError:
         """The AWS error this action answers with."""

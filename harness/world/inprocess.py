@@ -9,11 +9,18 @@ from contextlib import contextmanager
 from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+    ReadTimeoutError,
+)
 from botocore.handlers import BUILTIN_HANDLERS
 
 from harness.world.core import World
-from harness.world.errors import ConnectionFault
+from harness.world.errors import TRANSPORT_ERRORS, ConnectionFault, TransportFault
 from harness.world.wire import WireError, read_request
 
 _ACTIVE: World | None = None
@@ -53,9 +60,24 @@ def _answer_from_world(request: AWSPreparedRequest, **_kwargs: Any) -> AWSRespon
         raise RuntimeError(f"the local AWS refused a request: {error}") from None
     try:
         status, headers, payload = world.handle(wire)
+    except TransportFault as fault:
+        raise transport_exception(fault, url) from None
     except ConnectionFault:
         raise EndpointConnectionError(endpoint_url=url) from None
     return AWSResponse(url, status, headers, _RawBody(payload))
+
+
+def transport_exception(fault: TransportFault, url: str) -> BotoCoreError:
+    """The botocore exception a transport fault stands for, built as botocore's HTTP layer builds it."""
+    if fault.error == "ReadTimeoutError":
+        return ReadTimeoutError(endpoint_url=url, error=fault.detail or "Read timed out.")
+    if fault.error == "ConnectTimeoutError":
+        return ConnectTimeoutError(endpoint_url=url, error=fault.detail or "Connection timed out.")
+    if fault.error == "ConnectionClosedError":
+        return ConnectionClosedError(endpoint_url=url, error=fault.detail or "Connection aborted.")
+    if fault.error == "HTTPClientError":
+        return HTTPClientError(error=fault.detail)
+    raise ValueError(f"unknown transport error {fault.error!r}: expected one of {', '.join(TRANSPORT_ERRORS)}")
 
 
 # Registered once, for every botocore session created from now on (moto registers its own stubber the same way).

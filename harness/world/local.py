@@ -43,6 +43,8 @@ def plan_from_scenario(scenario: Scenario) -> FaultPlan:
             action = _error(fault.error)
         elif fault.unprocessed:
             action = FaultAction(unprocessed=fault.unprocessed)
+        elif fault.transport is not None:
+            action = FaultAction(transport=fault.transport.error, transport_detail=fault.transport.detail or "")
         else:
             action = FaultAction(connection=True)
         rules.append(

@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 
 import yaml
 
+from harness.world.errors import TRANSPORT_ERRORS
+
 __all__ = [
     "DEFAULT_CLOCK",
     "DEFAULT_ENV",
@@ -43,6 +45,7 @@ __all__ = [
     "RegionStatusRow",
     "Scenario",
     "ScenarioError",
+    "TransportSpec",
     "load_scenario",
     "parse_scenario",
     "thaw",
@@ -210,10 +213,24 @@ class RegionStatusRow:
 
 
 @dataclass(frozen=True)
-class FaultSpec:
-    """A filtered fault: matching requests fail with `error`, return UnprocessedItems, or drop the connection.
+class TransportSpec:
+    """A transport failure botocore raises instead of a response: its exception's name and the cause's text.
 
-    Exactly one of `error`, `unprocessed` and `connection` is set.
+    `error` is one of ReadTimeoutError, ConnectTimeoutError, ConnectionClosedError and HTTPClientError (an
+    exception botocore's HTTP layer does not know, shown as "An HTTP Client raised an unhandled exception: {detail}");
+    `detail` is the text of the cause, required for HTTPClientError.
+    """
+
+    error: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """A filtered fault: matching requests fail with `error`, return UnprocessedItems, or fail the transport.
+
+    A transport fails by a dropped connection (`connection`) or another way (`transport`). Exactly one of `error`,
+    `unprocessed`, `connection` and `transport` is set.
     """
 
     service: str
@@ -225,14 +242,17 @@ class FaultSpec:
     error: ErrorSpec | None = None
     unprocessed: int | None = None
     connection: bool = False
+    transport: TransportSpec | None = None
 
     @property
     def kind(self) -> str:
-        """Which effect this fault has: ``error``, ``unprocessed`` or ``connection``."""
+        """Which effect this fault has: ``error``, ``unprocessed``, ``transport`` or ``connection``."""
         if self.error is not None:
             return "error"
         if self.unprocessed is not None:
             return "unprocessed"
+        if self.transport is not None:
+            return "transport"
         return "connection"
 
 
@@ -377,6 +397,8 @@ def _fault_to_dict(fault: FaultSpec) -> dict[str, Any]:
         rendered["error"] = _error_to_dict(fault.error, _ERROR_FIELDS)
     elif fault.unprocessed is not None:
         rendered["unprocessed"] = fault.unprocessed
+    elif fault.transport is not None:
+        rendered["transport"] = {"error": fault.transport.error, "detail": fault.transport.detail}
     else:
         rendered["connection"] = True
     return rendered
@@ -397,7 +419,10 @@ _FAULT_FIELDS = (
     "error",
     "unprocessed",
     "connection",
+    "transport",
 )
+_TRANSPORT_FIELDS = ("error", "detail")
+_FAULT_EFFECTS = ("error", "unprocessed", "connection", "transport")
 
 
 def _format_path(path: _FieldPath) -> str:
@@ -825,18 +850,16 @@ def _check_accounts(checker: _Checker, value: object) -> dict[str, AccountSpec]:
 
 
 def _check_fault(checker: _Checker, value: object, path: _FieldPath) -> FaultSpec:
-    """Check one fault: its filters, then exactly one effect (error, unprocessed or connection)."""
+    """Check one fault: its filters, then exactly one effect (error, unprocessed, connection or transport)."""
     raw = checker.mapping(value, path, _FAULT_FIELDS, required=("service",))
     service = checker.service(raw["service"], (*path, "service")) if "service" in raw else ""
     operation = None if raw.get("operation") is None else checker.operation(raw["operation"], (*path, "operation"))
     on_page = checker.optional_integer(raw.get("on_page"), (*path, "on_page"), 1)
     if on_page is not None and service and service != "drs":
         checker.fail((*path, "on_page"), "expected on_page only with service drs (the only paginated service here)")
-    effects = [name for name in ("error", "unprocessed", "connection") if raw.get(name) is not None]
+    effects = [name for name in _FAULT_EFFECTS if raw.get(name) is not None]
     if len(effects) != 1 and isinstance(value, Mapping):
-        checker.fail(
-            path, f"expected exactly one of error, unprocessed, connection; got {', '.join(effects) or 'none'}"
-        )
+        checker.fail(path, f"expected exactly one of {', '.join(_FAULT_EFFECTS)}; got {', '.join(effects) or 'none'}")
     error = checker.error(raw.get("error"), (*path, "error"), _ERROR_FIELDS)
     unprocessed = checker.optional_integer(raw.get("unprocessed"), (*path, "unprocessed"), 1)
     if (
@@ -861,7 +884,24 @@ def _check_fault(checker: _Checker, value: object, path: _FieldPath) -> FaultSpe
         error=error,
         unprocessed=unprocessed,
         connection=connection is True,
+        transport=_check_transport(checker, raw.get("transport"), (*path, "transport")),
     )
+
+
+def _check_transport(checker: _Checker, value: object, path: _FieldPath) -> TransportSpec | None:
+    """Check a transport failure: a known botocore exception name, and a detail where its message shows one."""
+    if value is None:
+        return None
+    raw = checker.mapping(value, path, _TRANSPORT_FIELDS, required=("error",))
+    if not raw:
+        return None
+    error = raw.get("error")
+    if "error" in raw and error not in TRANSPORT_ERRORS:
+        checker.fail((*path, "error"), f"expected one of {', '.join(TRANSPORT_ERRORS)}", error)
+    detail = checker.optional_string(raw.get("detail"), (*path, "detail"))
+    if error == "HTTPClientError" and detail is None:
+        checker.fail((*path, "detail"), "expected the text of the failure (HTTPClientError's message shows it)")
+    return TransportSpec(error=str(error), detail=detail)
 
 
 def _check_latency(checker: _Checker, value: object) -> dict[str, MappingProxyType[str, float]]:

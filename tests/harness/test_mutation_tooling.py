@@ -11,14 +11,23 @@ import json
 import os
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from harness.mutation.driver import (
+    DEFAULT_MAX_GOLDEN_MB,
+    generated_mutants,
+    left_out_goldens,
+    parse_args,
+    sample_plan,
+)
 from harness.mutation.plugin import DEADLINE_VARIABLE, KILLS_VARIABLE, MUTANT_VARIABLE
-from harness.mutation.report import changed_lines, triage_line
-from harness.mutation.results import Mutant, function_of
-from harness.mutation.scratch import MODULE_FILE, TARGET, TEST_MODULE, build_scratch
+from harness.mutation.report import changed_lines, triage_line, write_report
+from harness.mutation.results import Mutant, Results, function_of
+from harness.mutation.sampling import DEFAULT_SEED, allocate, stratified_sample, wilson_interval
+from harness.mutation.scratch import MODULE_FILE, TARGET, TEST_MODULE, build_scratch, goldens_larger_than
 from harness.mutation.suite import ordered_goldens, schedule_of
 
 MUTANT = "inventory_sync.x_sync_source_server_inventory__mutmut_1"
@@ -134,3 +143,128 @@ def test_function_names_and_triage_matching():
     assert triage_line(mutant, [{**entry, "added": "return 3"}]).startswith("untriaged")
     unreached = Mutant("inventory_sync.x_f__mutmut_2", "f", "no tests", 33, None)
     assert triage_line(unreached, []).startswith("gap: no golden")
+
+
+def test_allocation_is_proportional_and_gives_every_function_one():
+    sizes = {"big": 350, "mid": 99, "small": 10, "tiny": 1, "none": 0}
+    shares = allocate(sizes, 20)
+    assert sum(shares.values()) == 20
+    assert "none" not in shares
+    # Quotas 15.2, 4.3, 0.43, 0.04: largest remainders give small its one, tiny's one is taken from big.
+    assert shares == {"big": 14, "mid": 4, "small": 1, "tiny": 1}
+    assert allocate(sizes, 2) == {"big": 1, "mid": 1, "small": 1, "tiny": 1}
+    assert allocate(sizes, 10_000) == {"big": 350, "mid": 99, "small": 10, "tiny": 1}
+    with pytest.raises(ValueError, match="at least 1"):
+        allocate(sizes, 0)
+
+
+def test_stratified_sample_is_reproducible_and_covers_every_function():
+    names = [f"inventory_sync.x_f{index % 7}__mutmut_{index}" for index in range(700)]
+    names += ["inventory_sync.x_lonely__mutmut_1"]
+    first = stratified_sample(names, 71, function_of, seed=3)
+    assert first == stratified_sample(list(reversed(names)), 71, function_of, seed=3)
+    assert first != stratified_sample(names, 71, function_of, seed=4)
+    assert len(first) == len(set(first)) == 71
+    per_function = Counter(function_of(name) for name in first)
+    assert per_function["lonely"] == 1
+    assert sorted(per_function.values()) == [1, 10, 10, 10, 10, 10, 10, 10]
+
+
+def test_wilson_interval():
+    low, high = wilson_interval(90, 100)
+    assert (round(low, 4), round(high, 4)) == (0.8256, 0.9448)
+    low, high = wilson_interval(0, 10)
+    assert low == 0.0 and round(high, 4) == 0.2775
+    low, high = wilson_interval(10, 10)
+    assert round(low, 4) == 0.7225 and high == pytest.approx(1.0)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    with pytest.raises(ValueError, match="successes <= trials"):
+        wilson_interval(3, 2)
+
+
+def test_a_sample_run_is_reported_as_a_sample_with_its_interval(tmp_path):
+    mutants = [
+        Mutant(f"inventory_sync.x_f__mutmut_{index}", "f", "killed" if index < 9 else "survived", 0, 1.0)
+        for index in range(1, 11)
+    ]
+    mutants += [Mutant(f"inventory_sync.x_g__mutmut_{index}", "g", "not checked", None, None) for index in range(5)]
+    sample = {
+        "requested": 10,
+        "size": 10,
+        "total": 40,
+        "seed": 7,
+        "functions": 2,
+        "mutants": [mutant.name for mutant in mutants[:10]],
+    }
+    left_out = {"limit_mb": 5.0, "goldens": ["estate-50000.json.gz"], "reason": "the same functions at scale"}
+    run = {
+        "tool": "mutmut",
+        "tool_version": "3",
+        "file": "inventory_sync.py",
+        "sha256": "0",
+        "command": "python -m harness.mutation --sample 10 --seed 7",
+        "workers": 2,
+        "finished": "now",
+        "duration_s": 1.0,
+        "mutants_phase_s": 1.0,
+        "exclusions": ["logging calls"],
+        "sample": sample,
+        "left_out_goldens": left_out,
+    }
+    document = write_report(Results(mutants), run, tmp_path, tmp_path / "no-triage.json")
+    assert (document["mutants_total"], document["killed"], document["survived"], document["not_checked"]) == (
+        10,
+        8,
+        2,
+        0,
+    )
+    assert document["score"] == 0.8
+    assert document["score_interval"] == [round(bound, 4) for bound in wilson_interval(8, 10)]
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "**This is a sample**: 10 of the file's 40 mutants" in report
+    assert "| mutants (sampled) | 10 of 40 |" in report
+    assert "| 95% confidence interval of the score (Wilson) | 49.0% to 94.3% |" in report
+    assert "## What is not mutated or not run" in report
+    assert "- goldens not run against the mutants (over 5 MB on disk): `estate-50000.json.gz`; the same" in report
+    assert "Incomplete" not in report
+    unchecked = [*mutants[:9], Mutant(mutants[9].name, "f", "not checked", None, None)]
+    document = write_report(Results(unchecked), run, tmp_path, tmp_path / "no-triage.json")
+    assert (document["not_checked"], document["score"]) == (1, 0.8889)
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "**Incomplete**: the budget ran out before 1 of the sampled mutants were checked" in report
+    full_run = {**run, "sample": None, "left_out_goldens": None, "command": "python -m harness.mutation"}
+    full = write_report(Results(mutants), full_run, tmp_path, tmp_path / "x")
+    assert full["mutants_total"] == 15
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "sample" not in report and "confidence" not in report and "goldens not run" not in report
+
+
+def test_large_goldens_are_left_out_of_the_scratch_copy(tmp_path):
+    large = goldens_larger_than(int(DEFAULT_MAX_GOLDEN_MB * 1024 * 1024))
+    assert large == ["estate-50000.json.gz", "estate-50000@reverse.json.gz", "estate-50000@seed-7.json.gz"]
+    assert left_out_goldens(0) is None
+    assert left_out_goldens(DEFAULT_MAX_GOLDEN_MB)["goldens"] == large
+    scratch = build_scratch(tmp_path / "scratch", left_out_goldens=large)
+    copied = {path.name for path in (scratch / "golden").iterdir()}
+    assert copied.isdisjoint(large)
+    assert copied == {path.name for path in ordered_goldens()} - set(large)
+
+
+def test_sample_options_are_checked(capsys):
+    assert parse_args(["--sample", "200"]).seed == DEFAULT_SEED
+    assert parse_args([]).sample is None
+    assert parse_args([]).max_golden_mb == DEFAULT_MAX_GOLDEN_MB
+    for argv, message in ((["--sample", "0"], "expected a number"), (["--sample", "5", "--mutant", "x*"], "combine")):
+        with pytest.raises(SystemExit):
+            parse_args(argv)
+        assert message in capsys.readouterr().err
+
+
+def test_the_sample_plan_draws_from_mutmuts_own_mutant_names(tmp_path):
+    names = generated_mutants(build_scratch(tmp_path / "scratch"))
+    assert len(names) == len(set(names)) > 1000
+    assert all("__mutmut_" in name for name in names)
+    plan = sample_plan(names, 200, DEFAULT_SEED)
+    assert plan["size"] == 200 and plan["total"] == len(names)
+    assert {function_of(name) for name in plan["mutants"]} == {function_of(name) for name in names}
+    assert set(plan["mutants"]) <= set(names)

@@ -1,4 +1,5 @@
-"""Fault injection through real boto3 clients: AWS errors on call N or page N, UnprocessedItems, dropped connections."""
+"""Fault injection through real boto3 clients: AWS errors on call N or page N, UnprocessedItems, dropped connections,
+other transport failures."""
 
 from __future__ import annotations
 
@@ -8,7 +9,14 @@ import boto3
 import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    HTTPClientError,
+    ReadTimeoutError,
+)
 
 from tests.world.helpers import HUB, NO_RETRY, PROD, REGION, STAGING, assumed_session, instances, role_arn, scenario
 
@@ -258,6 +266,47 @@ def test_connection_fault_is_an_endpoint_connection_error(local_world):
     local_world(scenario(faults=[{"service": "sts", "operation": "GetCallerIdentity", "connection": True}]))
     with pytest.raises(EndpointConnectionError):
         boto3.client("sts", config=NO_RETRY).get_caller_identity()
+
+
+@pytest.mark.parametrize(
+    ("error", "exception", "text"),
+    [
+        ("ReadTimeoutError", ReadTimeoutError, 'Read timeout on endpoint URL: "https://drs.eu-west-1.amazonaws.com/'),
+        ("ConnectTimeoutError", ConnectTimeoutError, 'Connect timeout on endpoint URL: "https://drs.eu-west-1.'),
+        ("ConnectionClosedError", ConnectionClosedError, "Connection was closed before we received a valid response"),
+    ],
+)
+def test_transport_fault_is_botocores_own_exception(local_world, error, exception, text):
+    local_world(
+        scenario(
+            accounts={PROD: {"drs": {"eu-west-1": {"servers": 1}, REGION: {"servers": 1}}}},
+            faults=[{"service": "drs", "region": "eu-west-1", "transport": {"error": error}}],
+        )
+    )
+    session = assumed_session(PROD)
+    with pytest.raises(exception) as raised:
+        session.client("drs", region_name="eu-west-1", config=NO_RETRY).describe_source_servers()
+    assert str(raised.value).startswith(text)
+    assert not isinstance(raised.value, ClientError | EndpointConnectionError)
+    assert len(session.client("drs", region_name=REGION).describe_source_servers()["items"]) == 1
+
+
+def test_http_client_error_fault_carries_the_scenario_text(local_world):
+    local_world(
+        scenario(
+            faults=[
+                {
+                    "service": "sts",
+                    "operation": "GetCallerIdentity",
+                    "transport": {"error": "HTTPClientError", "detail": "the proxy answered 999"},
+                }
+            ]
+        )
+    )
+    with pytest.raises(HTTPClientError) as raised:
+        boto3.client("sts", config=NO_RETRY).get_caller_identity()
+    assert type(raised.value) is HTTPClientError
+    assert str(raised.value) == "An HTTP Client raised an unhandled exception: the proxy answered 999"
 
 
 def test_single_connection_drop_is_hidden_by_botocores_retry(local_world):

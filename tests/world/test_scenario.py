@@ -28,6 +28,7 @@ from harness.world.scenario import (
     OriginSpec,
     RegionStatusRow,
     ScenarioError,
+    TransportSpec,
     load_scenario,
     parse_scenario,
     thaw,
@@ -428,8 +429,8 @@ def test_fault_problems() -> None:
         "faults[0].service: expected one of drs, ec2, sts, dynamodb, got 'dynamo' (did you mean 'dynamodb'?)",
         "faults[1].on_page: expected on_page only with service drs (the only paginated service here)",
         "faults[2].unprocessed: expected unprocessed only with service dynamodb and operation BatchWriteItem",
-        "faults[3]: expected exactly one of error, unprocessed, connection; got error, connection",
-        "faults[4]: expected exactly one of error, unprocessed, connection; got none",
+        "faults[3]: expected exactly one of error, unprocessed, connection, transport; got error, connection",
+        "faults[4]: expected exactly one of error, unprocessed, connection, transport; got none",
         "faults[5].connection: expected true (the connection drops), got false",
         "faults[6].operation: expected an operation name like 'DescribeSourceServers', got 'describe_source_servers' "
         "(did you mean 'DescribeSourceServers'?)",
@@ -454,6 +455,40 @@ def test_valid_faults() -> None:
         FaultSpec("sts", "AssumeRole", connection=True),
     )
     assert [fault.kind for fault in scenario.faults] == ["unprocessed", "error", "connection"]
+
+
+def test_transport_faults() -> None:
+    scenario = parse_scenario(
+        minimal(
+            faults=[
+                {"service": "drs", "region": "eu-west-1", "transport": {"error": "ReadTimeoutError"}},
+                {"service": "drs", "transport": {"error": "HTTPClientError", "detail": "proxy said no"}},
+            ]
+        )
+    )
+    assert scenario.faults == (
+        FaultSpec("drs", region="eu-west-1", transport=TransportSpec("ReadTimeoutError")),
+        FaultSpec("drs", transport=TransportSpec("HTTPClientError", "proxy said no")),
+    )
+    assert [fault.kind for fault in scenario.faults] == ["transport", "transport"]
+    assert scenario.to_dict()["faults"][1]["transport"] == {"error": "HTTPClientError", "detail": "proxy said no"}
+    assert problems(
+        minimal(
+            faults=[
+                {"service": "drs", "transport": {"error": "ReadTimeout"}},
+                {"service": "drs", "transport": {"error": "HTTPClientError"}},
+                {"service": "drs", "transport": {"detail": "x", "kind": 1}},
+                {"service": "drs", "transport": {"error": "ReadTimeoutError"}, "connection": True},
+            ]
+        )
+    ) == [
+        "faults[0].transport.error: expected one of ReadTimeoutError, ConnectTimeoutError, ConnectionClosedError, "
+        "HTTPClientError, got 'ReadTimeout'",
+        "faults[1].transport.detail: expected the text of the failure (HTTPClientError's message shows it)",
+        "faults[2].transport.kind: unknown field; allowed: error, detail",
+        "faults[2].transport.error: missing required field",
+        "faults[3]: expected exactly one of error, unprocessed, connection, transport; got connection, transport",
+    ]
 
 
 def test_latency_problems_and_lookup() -> None:
