@@ -1146,26 +1146,6 @@ def cleanup_every_read_account(reads: list[AccountRead], unreadable_accounts: li
     )
 
 
-def sync_account(
-    account: dict[str, Any], active_regions: list[str], now: str
-) -> tuple[list[dict[str, Any]], int, int] | None:
-    """Sync one target account and return (servers read, items written, items failed), or None if it was skipped.
-
-    Credentials (AssumeRole for every account but the hub), DRS in every active region with the region statuses
-    written, EC2 enrichment, inventory writes: the legacy's per-account steps, in its order. An account whose
-    AssumeRole fails, or another account without roleArn (defect 5 fixed), is skipped (None) before any other call.
-    """
-    credentials: dict[str, Any] | None = None
-    if account_needs_assumed_role(account):
-        credentials = get_account_credentials(account)
-        if credentials is None:
-            return None
-    servers, _ = query_drs_all_regions(account["accountId"], credentials, active_regions, now)
-    ec2_details = enrich_with_ec2_metadata(servers, account["accountId"])
-    synced, errors = write_inventory_to_dynamodb(servers, account["accountId"], now, ec2_details)
-    return servers, synced, errors
-
-
 def _positive_int_setting(name: str, default: int, minimum: int = 1) -> int:
     """Return the whole number >= `minimum` in environment variable `name`; `default` when unset, empty or invalid."""
     raw = os.environ.get(name, "").strip()

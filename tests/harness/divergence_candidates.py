@@ -31,7 +31,7 @@ def _orchestrate(cleanup: Cleanup, prepare: Callable[[ModuleType], None] | None 
     total_synced = total_errors = 0
     outcomes: list[AccountOutcome] = []
     for account in sync.collect_accounts_to_query():
-        outcome = sync.sync_account(account, active_regions, now)
+        outcome = _sync_account(sync, account, active_regions, now)
         outcomes.append((account["accountId"], outcome[0] if outcome else None))
         if outcome is not None:
             total_synced += outcome[1]
@@ -48,6 +48,25 @@ def _orchestrate(cleanup: Cleanup, prepare: Callable[[ModuleType], None] | None 
     }
     sync.invalidate_region_cache()
     return dict(sync.response(200, body))
+
+
+def _sync_account(
+    sync: ModuleType, account: dict[str, Any], active_regions: list[str], now: str
+) -> tuple[list[dict[str, Any]], int, int] | None:
+    """One account synced step after step with the module's functions: (servers, written, failed), None if skipped.
+
+    Credentials (AssumeRole for every account but the hub), DRS in every active region with the region statuses
+    written, EC2 enrichment, inventory writes: the legacy's per-account steps, in its order.
+    """
+    credentials: dict[str, Any] | None = None
+    if sync.account_needs_assumed_role(account):
+        credentials = sync.get_account_credentials(account)
+        if credentials is None:
+            return None
+    servers, _ = sync.query_drs_all_regions(account["accountId"], credentials, active_regions, now)
+    ec2_details = sync.enrich_with_ec2_metadata(servers, account["accountId"])
+    synced, errors = sync.write_inventory_to_dynamodb(servers, account["accountId"], now, ec2_details)
+    return servers, synced, errors
 
 
 def _last_synced_servers(outcomes: list[AccountOutcome]) -> list[dict[str, Any]]:

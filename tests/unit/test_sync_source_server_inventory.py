@@ -1,4 +1,4 @@
-"""Integration tests of the orchestrator `sync_source_server_inventory` and of `sync_account`.
+"""Integration tests of the orchestrator `sync_source_server_inventory`.
 
 The orchestrator runs whole on small local-AWS worlds (two target accounts, stale rows, failing regions and
 AssumeRoles): its API-Gateway response, the tables it leaves, the order of its steps. Backward compatibility is
@@ -22,7 +22,6 @@ from harness.lambda_env import import_lambda_module
 from harness.recorder import Recorder
 from harness.scheduling import Schedule, controlled_scheduling
 from tests.unit.support import (
-    HUB,
     NOW,
     PROD,
     REGION_STATUS_TABLE,
@@ -310,49 +309,6 @@ def test_a_server_whose_first_nic_has_no_ips_is_written_not_counted_as_an_error(
     body = json.loads(world.module.sync_source_server_inventory()["body"])
 
     assert (body["totalSynced"], body["totalErrors"]) == (1, 0)
-
-
-class TestSyncAccount:
-    """One account's sync."""
-
-    @pytest.fixture(scope="class")
-    @staticmethod
-    def account_world() -> Iterator[SyncWorld]:
-        """PROD with servers, WORKLOADS whose AssumeRole fails, the hub with a server of its own."""
-        spec = scenario(
-            target_accounts=[target_row(PROD), target_row(WORKLOADS)],
-            accounts={
-                PROD: {"drs": {"us-east-1": {"servers": 2}}},
-                WORKLOADS: {"assume_role_error": "AccessDenied"},
-                HUB: {"drs": {"us-east-1": {"servers": 1}}},
-            },
-        )
-        with open_sync_world(spec) as world:
-            yield world
-
-    def test_an_account_is_synced_and_its_counts_returned(self, account_world: SyncWorld) -> None:
-        outcome = account_world.module.sync_account(target_row(PROD), ["us-east-1"], NOW)
-
-        assert outcome is not None
-        servers, synced, errors = outcome
-        assert (len(servers), synced, errors) == (2, 2, 0)
-        assert {server["_queryAccount"] for server in servers} == {PROD}
-
-    def test_a_failed_assume_role_skips_the_account_before_any_other_call(self, account_world: SyncWorld) -> None:
-        with recording() as recorder:
-            outcome = account_world.module.sync_account(target_row(WORKLOADS), ["us-east-1"], NOW)
-
-        assert outcome is None
-        assert operations(recorder) == ["sts:GetCallerIdentity", "sts:AssumeRole"]
-
-    def test_the_hub_is_synced_with_its_own_credentials(self, account_world: SyncWorld) -> None:
-        with recording() as recorder:
-            outcome = account_world.module.sync_account(target_row(HUB), ["us-east-1"], NOW)
-
-        assert outcome is not None
-        assert (len(outcome[0]), outcome[1]) == (1, 1)
-        assert calls(recorder, "sts", "AssumeRole") == []
-        assert {call.identity for call in calls(recorder, "drs")} == {"hub"}
 
 
 BASE_GOLDENS = sorted(path.name for path in GOLDEN_DIR.glob("*.json") if "@" not in path.name)
