@@ -17,6 +17,8 @@ from harness.mutation.results import Mutant, Results
 from harness.mutation.sampling import wilson_interval
 
 TRIAGE_VERDICTS = ("equivalent", "gap")
+# A triage entry's `removed` and `added` both set to this cover every mutant of its function.
+FUNCTION_WIDE = "*"
 
 
 def changed_lines(diff: str) -> tuple[str, str]:
@@ -49,13 +51,20 @@ def load_triage(path: Path) -> list[dict[str, str]]:
 
 
 def triage_line(mutant: Mutant, entries: list[dict[str, str]]) -> str:
-    """The triage of one mutant the gate did not kill."""
-    if mutant.status == "no tests":
-        return "gap: no golden reaches this function"
+    """The triage of one mutant the gate did not kill.
+
+    An entry matches a mutant of its function whose diff removes and adds exactly its lines; an entry whose
+    `removed` and `added` are both `*` covers every mutant of the function (a function the handler never runs).
+    """
     removed, added = changed_lines(mutant.diff or "")
     for entry in entries:
-        if entry["function"] == mutant.function and entry["removed"] == removed and entry["added"] == added:
+        if entry["function"] != mutant.function:
+            continue
+        whole_function = entry["removed"] == entry["added"] == FUNCTION_WIDE
+        if whole_function or (entry["removed"] == removed and entry["added"] == added):
             return f"{entry['verdict']}: {entry['reason']}"
+    if mutant.status == "no tests":
+        return "gap: no golden reaches this function"
     return "untriaged: read the diff, then add an entry to mutation/triage.json"
 
 
@@ -80,12 +89,26 @@ def score_interval(results: Results) -> list[float]:
     return [round(low, 4), round(high, 4)]
 
 
+def equivalent_count(results: Results) -> int:
+    """The mutants the gate did not kill that are triaged equivalent (the handler behaves the same with them)."""
+    return sum(1 for mutant in results.not_killed if (mutant.triage or "").startswith("equivalent:"))
+
+
+def mutation_score(results: Results) -> tuple[float, list[float]]:
+    """The mutation score as the field defines it, killed over the checked mutants less the equivalent ones,
+    with its 95% Wilson interval."""
+    checked = results.total - results.counts.get("not checked", 0) - equivalent_count(results)
+    low, high = wilson_interval(results.killed, checked)
+    return (results.killed / checked if checked else 0.0), [round(low, 4), round(high, 4)]
+
+
 def results_document(results: Results, run: dict[str, Any]) -> dict[str, Any]:
     """results.json: the run's facts (`run`), the counts, the survivors with diff and triage, and every mutant.
 
     For a sample run every count, the score and the per-function table are over the sampled mutants.
     """
     triaged = Counter((mutant.triage or "").partition(":")[0] for mutant in results.not_killed)
+    score, interval = mutation_score(results)
     return {
         **run,
         "mutants_total": results.total,
@@ -102,6 +125,9 @@ def results_document(results: Results, run: dict[str, Any]) -> dict[str, Any]:
         "score": round(results.score, 4),
         "score_reached": round(results.score_reached, 4),
         "score_interval": score_interval(results),
+        "equivalent": equivalent_count(results),
+        "mutation_score": round(score, 4),
+        "mutation_score_interval": interval,
         "killed_by": results.killed_by(),
         "seconds_per_mutant": results.durations(),
         "not_killed_triage": dict(triaged),
@@ -137,12 +163,13 @@ def sample_lines(document: dict[str, Any]) -> list[str]:
     sample = document.get("sample")
     if not sample:
         return []
-    low, high = document["score_interval"]
+    low, high = document["mutation_score_interval"]
     lines = [
         f"**This is a sample**: {sample['size']} of the file's {sample['total']} mutants, drawn at random (seed "
         f"{sample['seed']}) stratified by function: each of the {sample['functions']} functions in proportion to "
         f"its mutants, and at least one (`--sample {sample['requested']}`). Every figure below is over the "
-        f"sample. Score {document['score']:.1%}, 95% confidence interval {low:.1%} to {high:.1%} (Wilson).",
+        f"sample. Mutation score {document['mutation_score']:.1%}, 95% confidence interval {low:.1%} to {high:.1%} "
+        "(Wilson).",
         "",
     ]
     if document["not_checked"]:
@@ -172,6 +199,7 @@ def markdown_report(document: dict[str, Any]) -> str:
     """report.md: the headline figures, how mutants died, per-function counts, then every survivor's diff."""
     seconds = document["seconds_per_mutant"]
     low, high = document["score_interval"]
+    score_low, score_high = document["mutation_score_interval"]
     mutants_row = f"| mutants | {document['mutants_total']} |"
     interval_rows = []
     if document.get("sample"):
@@ -195,7 +223,10 @@ def markdown_report(document: dict[str, Any]) -> str:
         f"| no golden reaches the function | {document['no_tests']} |",
         f"| not checked (budget ran out) | {document['not_checked']} |",
         f"| other | {document['other'] or 'none'} |",
-        f"| **score** (killed + timeout over checked) | **{document['score']:.1%}** |",
+        f"| triaged equivalent (among those not killed) | {document['equivalent']} |",
+        f"| **mutation score** (killed over checked, less the equivalent) | **{document['mutation_score']:.1%}** "
+        f"(95% interval {score_low:.1%} to {score_high:.1%}) |",
+        f"| score counting equivalent mutants as alive (killed + timeout over checked) | {document['score']:.1%} |",
         *interval_rows,
         f"| score over the mutants in functions a golden reaches | {document['score_reached']:.1%} |",
         f"| total duration | {document['duration_s']:.0f} s (mutants phase {document['mutants_phase_s']:.0f} s) |",

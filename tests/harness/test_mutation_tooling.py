@@ -143,6 +143,40 @@ def test_function_names_and_triage_matching():
     assert triage_line(mutant, [{**entry, "added": "return 3"}]).startswith("untriaged")
     unreached = Mutant("inventory_sync.x_f__mutmut_2", "f", "no tests", 33, None)
     assert triage_line(unreached, []).startswith("gap: no golden")
+    whole = {"function": "f", "removed": "*", "added": "*", "verdict": "equivalent", "reason": "never run"}
+    assert triage_line(unreached, [whole]) == "equivalent: never run"
+    assert triage_line(mutant, [whole]) == "equivalent: never run"
+    assert triage_line(mutant, [{**whole, "function": "g"}]).startswith("untriaged")
+
+
+def test_the_mutation_score_leaves_the_equivalent_mutants_out(tmp_path):
+    diff = "--- a\n+++ b\n@@ -1 +1 @@\n-    return 1\n+    return 2\n"
+    mutants = [Mutant(f"inventory_sync.x_f__mutmut_{index}", "f", "killed", 1, 1.0) for index in range(1, 9)]
+    mutants += [Mutant(f"inventory_sync.x_f__mutmut_{index}", "f", "survived", 0, 1.0, diff=diff) for index in (9, 10)]
+    triage = tmp_path / "triage.json"
+    entry = {"function": "f", "removed": "return 1", "added": "return 2", "verdict": "equivalent", "reason": "same"}
+    triage.write_text(json.dumps([entry]), encoding="utf-8")
+    run = {
+        "tool": "mutmut",
+        "tool_version": "3",
+        "file": "inventory_sync.py",
+        "sha256": "0",
+        "command": "python -m harness.mutation",
+        "workers": 2,
+        "finished": "now",
+        "duration_s": 1.0,
+        "mutants_phase_s": 1.0,
+        "exclusions": [],
+    }
+
+    document = write_report(Results(mutants), run, tmp_path, triage)
+
+    assert (document["score"], document["equivalent"], document["mutation_score"]) == (0.8, 2, 1.0)
+    assert document["mutation_score_interval"] == [round(bound, 4) for bound in wilson_interval(8, 8)]
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "| **mutation score** (killed over checked, less the equivalent) | **100.0%**" in report
+    document = write_report(Results(mutants), run, tmp_path, tmp_path / "no-triage.json")
+    assert (document["equivalent"], document["mutation_score"]) == (0, 0.8)
 
 
 def test_allocation_is_proportional_and_gives_every_function_one():
