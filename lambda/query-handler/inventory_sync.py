@@ -1342,13 +1342,12 @@ class OrderedWrites:
 
 @dataclass
 class SyncTotals:
-    """What the account loop leaves for the summary and the cleanup: counts, accounts read and not, Scans at once."""
+    """What the account loop leaves for the summary and the cleanup: counts, accounts read, accounts not read."""
 
     synced: int = 0
     errors: int = 0
     reads: list[AccountRead] = field(default_factory=list)
     unreadable: list[Any] = field(default_factory=list)
-    cleanup_workers: int = DEFAULT_CLEANUP_WORKERS
 
 
 @dataclass(frozen=True)
@@ -1488,17 +1487,17 @@ def queue_account_sync(
     )
 
 
-def sync_accounts(accounts: list[dict[str, Any]], active_regions: list[str], now: str, clock: StageClock) -> SyncTotals:
+def sync_accounts(
+    accounts: list[dict[str, Any]], active_regions: list[str], now: str, clock: StageClock, settings: PipelineSettings
+) -> SyncTotals:
     """Sync every account through the pipeline and return the totals once every write is done.
 
     Accounts are consumed in order while later accounts' reads (`AccountReads`) and earlier accounts' EC2 calls and
     writes proceed. A write failure stops the reads, and the first one is raised once the writes queued before it are
     done, as the legacy raises at that write.
     """
-    settings = PipelineSettings.from_environment()
-    logger.info("Inventory sync pipeline: %s", settings)
-    totals = SyncTotals(cleanup_workers=settings.cleanup_workers)
-    with gc_gen0_threshold(settings.gc_gen0_threshold), sync_executors(settings) as executors:
+    totals = SyncTotals()
+    with sync_executors(settings) as executors:
         writes = OrderedWrites(executors.writer)
         sts_client, dynamodb_client = default_client("sts"), inventory_writer_client(get_inventory_table().name)
         run = SyncRun(now, active_regions, settings, executors, writes, clock, sts_client, dynamodb_client)
@@ -1538,9 +1537,12 @@ def sync_source_server_inventory() -> dict[str, Any]:
             active_regions = get_active_regions() or DRS_REGIONS
             logger.info("Inventory sync: querying %d active regions", len(active_regions))
             accounts = collect_accounts_to_query()
-        totals = sync_accounts(accounts, active_regions, now, clock)
-        with clock.stage("cleanup"):
-            stale_deleted = cleanup_every_read_account(totals.reads, totals.unreadable, totals.cleanup_workers)
+        settings = PipelineSettings.from_environment()
+        logger.info("Inventory sync pipeline: %s", settings)
+        with gc_gen0_threshold(settings.gc_gen0_threshold):
+            totals = sync_accounts(accounts, active_regions, now, clock, settings)
+            with clock.stage("cleanup"):
+                stale_deleted = cleanup_every_read_account(totals.reads, totals.unreadable, settings.cleanup_workers)
 
         body = {
             "message": "Source server inventory sync complete",
