@@ -3,9 +3,10 @@
 The legacy cleans up once, after the account loop, for the last account only and with that account's server list:
 stale rows of every other account stay forever, and a row of the last account that another account's DRS listed
 in this very run (a server whose origin account is the last one) is deleted right after it was written. The
-refactored sync cleans up, after the last write, every account it read, in account order, with the legacy's own
-Scan (`sourceAccountId = :acct_id`, paginated) and DeleteItem calls, and deletes a row only when no account's DRS
-listed its server in this run.
+refactored sync cleans up, after the last write, every account it read, with the legacy's own Scan
+(`sourceAccountId = :acct_id`, paginated) and DeleteItem calls: every account's Scan first (concurrently, so each
+sees the table as the last write left it, as the legacy's one Scan did), then the deletes, account by account. It
+deletes a row only when no account's DRS listed its server in this run.
 
 Shows as: an extra cleanup Scan per read account other than the one the legacy cleaned (answered from the
 scenario's table after the golden's writes, `inventory_state.cleanup_answers`); an extra DeleteItem for each of

@@ -221,7 +221,7 @@ def markdown_report(document: dict[str, Any]) -> str:
         f"| stopped at mutmut's limit (counted as killed) | {document['timeout']} |",
         f"| survived | {document['survived']} |",
         f"| no golden reaches the function | {document['no_tests']} |",
-        f"| not checked (budget ran out) | {document['not_checked']} |",
+        f"| not checked (budget ran out, or not selected by `--mutant`) | {document['not_checked']} |",
         f"| other | {document['other'] or 'none'} |",
         f"| triaged equivalent (among those not killed) | {document['equivalent']} |",
         f"| **mutation score** (killed over checked, less the equivalent) | **{document['mutation_score']:.1%}** "
