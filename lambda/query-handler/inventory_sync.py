@@ -1108,20 +1108,6 @@ def delete_stale_rows(
     return stale_deleted
 
 
-def cleanup_stale_inventory(
-    account_id: Any,
-    synced_keys: set[tuple[Any, Any]],
-    keep: Callable[[dict[str, Any]], bool] | None = None,
-) -> int:
-    """Delete the inventory rows of `account_id` that are stale; return how many were deleted.
-
-    The account's rows are scanned (`scan_account_rows`), then the stale ones deleted (`delete_stale_rows`).
-    """
-    table_name, client = get_inventory_table().name, default_client("dynamodb")
-    rows = scan_account_rows(client, table_name, account_id)
-    return delete_stale_rows(client, table_name, account_id, rows, synced_keys, keep)
-
-
 def cleanup_every_read_account(reads: list[AccountRead], unreadable_accounts: list[Any], scan_workers: int = 1) -> int:
     """Clean up the stale rows of every account that was read, in account order; return how many were deleted.
 

@@ -71,9 +71,11 @@ def cleanup_with_own_servers() -> dict[str, Any]:
 
     def clean_each_against_its_own(reads: list[Any], unreadable: list[Any], scan_workers: int = 1) -> int:
         keep = sync.unread_sources(reads, unreadable)
+        client, table = sync.default_client("dynamodb"), sync.get_inventory_table().name
         return sum(
-            int(sync.cleanup_stale_inventory(read.account_id, sync.synced_inventory_keys([read]), keep))
+            int(sync.delete_stale_rows(client, table, read.account_id, rows, set(read.synced_keys), keep))
             for read in reads
+            for rows in [sync.scan_account_rows(client, table, read.account_id)]
         )
 
     with _swapped(sync, "cleanup_every_read_account", clean_each_against_its_own):

@@ -79,9 +79,7 @@ def _last_synced_servers(outcomes: list[AccountOutcome]) -> list[dict[str, Any]]
 
 def _cleanup(sync: ModuleType, account: Any, servers: list[dict[str, Any]]) -> int:
     """The module's cleanup of one account against one server list (no row kept for an unread region)."""
-    return int(
-        sync.cleanup_stale_inventory(account, sync.synced_inventory_keys([sync.AccountRead.of(account, servers)]))
-    )
+    return int(sync.cleanup_every_read_account([sync.AccountRead.of(account, servers)], []))
 
 
 def _every_synced_account(sync: ModuleType, outcomes: list[AccountOutcome]) -> int:

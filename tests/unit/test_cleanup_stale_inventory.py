@@ -1,4 +1,4 @@
-"""Unit tests of the stale cleanup: `cleanup_stale_inventory`, `cleanup_every_read_account` and their helpers.
+"""Unit tests of the stale cleanup: `cleanup_every_read_account` and its helpers.
 
 An account's inventory rows whose servers no account listed in the run are deleted; rows whose DRS account or region
 could not be read are kept (legacy defects 1-3 fixed, approved divergences in harness/approved/).
@@ -43,6 +43,11 @@ SYNCED_SERVERS = [
 SYNCED = {(arn("a"), PROD), (arn("c"), PROD)}
 
 
+def clean_up(sync: Any, account: str, synced: set[tuple[str, str]]) -> int:
+    """The cleanup of `account` alone, read with the servers whose inventory keys are `synced`; the rows deleted."""
+    return int(sync.cleanup_every_read_account([sync.AccountRead(account, frozenset(synced))], []))
+
+
 def keys(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(sourceServerArn, stagingAccountId) of `rows`, sorted."""
     return sorted((item["sourceServerArn"], item["stagingAccountId"]) for item in rows)
@@ -51,7 +56,7 @@ def keys(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
 def test_deletes_exactly_the_stale_rows_of_the_account(sync_world: Any) -> None:
     world = sync_world(scenario(inventory_before=INVENTORY))
 
-    deleted = world.module.cleanup_stale_inventory(PROD, SYNCED)
+    deleted = clean_up(world.module, PROD, SYNCED)
 
     assert deleted == 2
     assert keys(world.tables()["inventory"]) == keys([row("a"), row("c"), row("d", account=WORKLOADS)])
@@ -61,7 +66,7 @@ def test_scans_with_the_account_filter_and_deletes_by_key(sync_world: Any) -> No
     world = sync_world(scenario(inventory_before=INVENTORY))
 
     with recording() as recorder:
-        world.module.cleanup_stale_inventory(PROD, SYNCED)
+        clean_up(world.module, PROD, SYNCED)
 
     [scan] = calls(recorder, "dynamodb", "Scan")
     assert scan.params == {
@@ -88,7 +93,7 @@ def test_scans_with_the_account_filter_and_deletes_by_key(sync_world: Any) -> No
 def test_with_no_servers_every_row_of_the_account_goes(sync_world: Any) -> None:
     world = sync_world(scenario(inventory_before=INVENTORY))
 
-    assert world.module.cleanup_stale_inventory(PROD, set()) == 4
+    assert clean_up(world.module, PROD, set()) == 4
     assert keys(world.tables()["inventory"]) == keys([row("d", account=WORKLOADS)])
 
 
@@ -96,7 +101,7 @@ def test_nothing_to_delete(sync_world: Any) -> None:
     world = sync_world(scenario(inventory_before=[row("a")]))
 
     with recording() as recorder:
-        assert world.module.cleanup_stale_inventory(PROD, SYNCED) == 0
+        assert clean_up(world.module, PROD, SYNCED) == 0
 
     assert [call.operation for call in recorder.interactions] == ["Scan"]
 
@@ -107,7 +112,7 @@ def test_every_page_of_the_scan_is_read(sync_world: Any) -> None:
     world = sync_world(scenario(inventory_before=[row(str(number), padding=padding) for number in range(4)]))
 
     with recording() as recorder:
-        deleted = world.module.cleanup_stale_inventory(PROD, set())
+        deleted = clean_up(world.module, PROD, set())
 
     scans = calls(recorder, "dynamodb", "Scan")
     assert len(scans) >= 2
@@ -133,7 +138,7 @@ def test_a_failed_delete_is_not_counted_and_the_others_proceed(sync_world: Any) 
         )
     )
 
-    deleted = world.module.cleanup_stale_inventory(PROD, SYNCED)
+    deleted = clean_up(world.module, PROD, SYNCED)
 
     assert deleted == 1
     remaining = keys(world.tables()["inventory"])
