@@ -228,7 +228,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="no run: re-read the last run's scratch copy and rewrite the report (after editing mutation/triage.json)",
     )
-    parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 below this score (percent)")
+    parser.add_argument(
+        "--fail-under",
+        type=float,
+        default=0.0,
+        help="exit 1 below this mutation score (percent; equivalent mutants left out)",
+    )
     args = parser.parse_args(argv)
     if args.sample is not None and args.sample < 1:
         parser.error(f"--sample: expected a number of mutants >= 1, got {args.sample}")
@@ -270,18 +275,17 @@ def summarise(document: dict[str, Any], args: argparse.Namespace) -> int:
     """Print the one-line outcome; 1 when the score is under `--fail-under`."""
     untriaged = sum(1 for survivor in document["survivors"] if str(survivor["triage"]).startswith("untriaged"))
     sample = document.get("sample")
-    sampled = ""
-    if sample:
-        low, high = document["score_interval"]
-        sampled = f" (a sample of {sample['size']} of {sample['total']}; 95% CI {low:.1%} to {high:.1%})"
+    sampled = f" (a sample of {sample['size']} of {sample['total']})" if sample else ""
+    low, high = document["mutation_score_interval"]
     print(
         f"mutation: {document['mutants_total']} mutants{sampled}, {document['killed']} killed, "
         f"{document['timeout']} timeout, {document['survived']} survived, {document['no_tests']} unreached, "
-        f"{document['not_checked']} not checked; score {document['score']:.1%} ({document['score_reached']:.1%} of "
-        f"the reached); {untriaged} untriaged; {document['duration_s']:.0f} s; report in {args.out}",
+        f"{document['not_checked']} not checked, {document['equivalent']} triaged equivalent; mutation score "
+        f"{document['mutation_score']:.1%} (95% CI {low:.1%} to {high:.1%}; {document['score']:.1%} counting the "
+        f"equivalent as alive); {untriaged} untriaged; {document['duration_s']:.0f} s; report in {args.out}",
         flush=True,
     )
-    return 1 if document["score"] * 100 < args.fail_under else 0
+    return 1 if document["mutation_score"] * 100 < args.fail_under else 0
 
 
 def main(argv: list[str] | None = None) -> int:
