@@ -186,11 +186,16 @@ class DrsRegionSpec:
 
 @dataclass(frozen=True)
 class Ec2RegionSpec:
-    """One account's EC2 in one region: how many of the servers' instances are missing, and a persistent error."""
+    """One account's EC2 in one region: how many of the servers' instances are missing, and a persistent error.
+
+    `security_groups` names groups created in the region's default VPC; every instance launched there belongs to them
+    (none given: the instances have no security group, as moto launches them).
+    """
 
     region: str
     missing_instances: int = 0
     error: ErrorSpec | None = None
+    security_groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -376,11 +381,19 @@ def _account_to_dict(spec: AccountSpec) -> dict[str, Any]:
     return {
         "assume_role_error": _error_to_dict(spec.assume_role_error, _ASSUME_ROLE_ERROR_FIELDS),
         "drs": {region: _drs_region_to_dict(drs) for region, drs in spec.drs.items()},
-        "ec2": {
-            region: {"missing_instances": ec2.missing_instances, "error": _error_to_dict(ec2.error, _ERROR_FIELDS)}
-            for region, ec2 in spec.ec2.items()
-        },
+        "ec2": {region: _ec2_region_to_dict(ec2) for region, ec2 in spec.ec2.items()},
     }
+
+
+def _ec2_region_to_dict(spec: Ec2RegionSpec) -> dict[str, Any]:
+    """Render one account's EC2 in one region; security_groups only when given, so older scenarios keep their hash."""
+    rendered: dict[str, Any] = {
+        "missing_instances": spec.missing_instances,
+        "error": _error_to_dict(spec.error, _ERROR_FIELDS),
+    }
+    if spec.security_groups:
+        rendered["security_groups"] = list(spec.security_groups)
+    return rendered
 
 
 def _fault_to_dict(fault: FaultSpec) -> dict[str, Any]:
@@ -810,11 +823,17 @@ def _check_on_premises(checker: _Checker, raw: Mapping[str, Any], servers_raw: o
 
 def _check_ec2_region(checker: _Checker, region: str, value: object, path: _FieldPath) -> Ec2RegionSpec:
     """Check one account's EC2 in one region."""
-    raw = checker.mapping(value, path, ("missing_instances", "error"))
+    raw = checker.mapping(value, path, ("missing_instances", "error", "security_groups"))
+    groups_path: _FieldPath = (*path, "security_groups")
+    names = checker.sequence(raw.get("security_groups"), groups_path, "security group names")
+    groups = tuple(checker.string(name, (*groups_path, index)) for index, name in enumerate(names))
+    if len(set(groups)) != len(groups):
+        checker.fail(groups_path, "expected distinct security group names", names)
     return Ec2RegionSpec(
         region=region,
         missing_instances=checker.integer(raw.get("missing_instances", 0), (*path, "missing_instances"), 0),
         error=checker.error(raw.get("error"), (*path, "error"), _ERROR_FIELDS),
+        security_groups=groups,
     )
 
 

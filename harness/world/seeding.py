@@ -210,9 +210,20 @@ def _create_instances(
         for index in indexes[len(launched) :]:
             facts[index] = _missing_instance_facts(rng, len([f for f in facts if f is not None]))
         if launched:
-            for index, fact in zip(launched, _launch(clients, account, region, len(launched), rng), strict=True):
+            for index, fact in zip(
+                launched,
+                _launch(clients, account, region, len(launched), rng, _security_groups(scenario, account, region)),
+                strict=True,
+            ):
                 facts[index] = fact
     return [fact for fact in facts if fact is not None]
+
+
+def _security_groups(scenario: Scenario, account: str, region: str) -> tuple[str, ...]:
+    """The security groups the instances launched in (account, region) belong to."""
+    spec = scenario.accounts.get(account)
+    ec2 = spec.ec2.get(region) if spec else None
+    return ec2.security_groups if ec2 else ()
 
 
 def _missing_instances(scenario: Scenario, account: str, region: str) -> int:
@@ -222,9 +233,22 @@ def _missing_instances(scenario: Scenario, account: str, region: str) -> int:
     return ec2.missing_instances if ec2 else 0
 
 
-def _launch(clients: InternalClients, account: str, region: str, count: int, rng: random.Random) -> list[InstanceFacts]:
-    """Run `count` instances in (account, region) with an instance profile and tags; return what DRS would see."""
+def _launch(
+    clients: InternalClients,
+    account: str,
+    region: str,
+    count: int,
+    rng: random.Random,
+    security_groups: tuple[str, ...] = (),
+) -> list[InstanceFacts]:
+    """Run `count` instances in (account, region) with an instance profile, tags and `security_groups` (created in
+    the default VPC); return what DRS would see."""
     ec2 = clients.client("ec2", region, account)
+    group_ids = [
+        ec2.create_security_group(GroupName=name, Description=f"{name} (scenario)")["GroupId"]
+        for name in security_groups
+    ]
+    placement: dict[str, Any] = {"SecurityGroupIds": group_ids} if group_ids else {}
     iam = clients.client("iam", "us-east-1", account)
     profiles = iam.list_instance_profiles()["InstanceProfiles"]
     if not any(profile["InstanceProfileName"] == INSTANCE_PROFILE for profile in profiles):
@@ -241,6 +265,7 @@ def _launch(clients: InternalClients, account: str, region: str, count: int, rng
             InstanceType=rng.choice(["t3.medium", "m5.large", "m5.xlarge", "r5.large", "c5.xlarge"]),
             ClientToken=f"seed-{account}-{region}-{len(facts)}",  # botocore would draw a random uuid4
             IamInstanceProfile={"Name": INSTANCE_PROFILE},
+            **placement,
             TagSpecifications=[
                 {
                     "ResourceType": "instance",

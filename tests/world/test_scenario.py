@@ -397,6 +397,16 @@ def test_ec2_errors_have_no_page() -> None:
     ]
 
 
+def test_ec2_security_groups_are_distinct_names() -> None:
+    assert problems(account(ec2={"us-east-1": {"security_groups": ["web", 7, "web"]}})) == [
+        "accounts.111111111111.ec2.us-east-1.security_groups[1]: expected a string, got 7",
+        "accounts.111111111111.ec2.us-east-1.security_groups: expected distinct security group names, got a list",
+    ]
+    assert problems(account(ec2={"us-east-1": {"security_groups": "web"}})) == [
+        "accounts.111111111111.ec2.us-east-1.security_groups: expected a list of security group names, got 'web'"
+    ]
+
+
 def test_assume_role_error_forms() -> None:
     as_code = parse_scenario(account(assume_role_error="AccessDenied")).accounts[A].assume_role_error
     as_map = parse_scenario(account(assume_role_error={"code": "AccessDenied", "message": "nope"}))

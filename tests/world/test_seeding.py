@@ -247,3 +247,26 @@ def test_dump_tables_reads_what_clients_wrote(local_world):
     assert dump["target_accounts"] == [{"accountId": f"00000000000{index}", "ratio": 0.5} for index in (1, 2, 3)]
     assert dump["inventory"] == []
     assert dump["region_status"] == []
+
+
+def test_security_groups_are_created_in_the_default_vpc_and_given_to_every_instance(local_world):
+    local_world(
+        scenario(
+            accounts={PROD: {"drs": {REGION: {"servers": 2}}, "ec2": {REGION: {"security_groups": ["web", "db"]}}}}
+        )
+    )
+    ec2 = assumed_session(PROD).client("ec2", region_name=REGION)
+    groups = {group["GroupName"]: group for group in ec2.describe_security_groups()["SecurityGroups"]}
+    launched = instances(ec2)
+    assert len(launched) == 2
+    for instance in launched:
+        assert [group["GroupId"] for group in instance["SecurityGroups"]] == [
+            groups["web"]["GroupId"],
+            groups["db"]["GroupId"],
+        ]
+        assert groups["web"]["VpcId"] == instance["VpcId"]
+
+
+def test_without_security_groups_instances_have_none(local_world):
+    local_world(scenario(accounts={PROD: {"drs": {REGION: {"servers": 1}}}}))
+    assert [instance["SecurityGroups"] for instance in instances(assumed_session(PROD).client("ec2"))] == [[]]
