@@ -57,6 +57,6 @@ DIVERGENCES = (
             writes("missing", "DeleteItem", where=delete_of_an_unread_row),
             body_fields_differ("staleRecordsDeleted", where=stale_count_without_unread_rows),
         ),
-        shows_in=("assume-role-fails-last",),
+        shows_in=("assume-role-fails-last", "stale-row-in-failed-region"),
     ),
 )
