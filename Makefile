@@ -16,10 +16,10 @@ help: ## List the targets
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev,bench,mutation]"
 	touch $(STAMP)
 
-venv: $(STAMP) ## Create .venv and install the project with its dev and bench extras
+venv: $(STAMP) ## Create .venv and install the project with its dev, bench and mutation extras
 
 test: $(STAMP) ## Run the whole suite (parallel)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider
