@@ -23,7 +23,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import botocore.exceptions
@@ -46,6 +46,9 @@ class ObservedCall:
     operation: str
     params: dict[str, Any]
     answered_by: int | None
+    # The canonical JSON of the parameters as matched (`Matching.params`, then `canonical_params`), when the replayer
+    # made it: a benchmark digests a write from it without encoding the parameters a second time on the caller's thread.
+    match_text: str = field(default="", repr=False, compare=False)
 
     def key(self) -> CallKey:
         """The match key of this call."""
@@ -160,7 +163,7 @@ class Replayer:
         with self._lock:
             queue = self._queues.get(key)
             index = queue.popleft() if queue else None
-            call = ObservedCall(service, region, identity, operation_name, wire, index)
+            call = ObservedCall(service, region, identity, operation_name, wire, index, params_text)
             self.observed.append(call)
         try:
             answer: _Answer | None = None

@@ -7,8 +7,8 @@
   a digest of every write (to compare write sequences across processes) and of the outputs;
 - **peak RSS** (`VmHWM`) of the process after the timed replay: the whole process, so it includes the recording
   held in memory (which dominates it at fleet sizes: `rss_at_start_mb` is what was resident with the recording
-  loaded, before the replay started) with its answers prepared, and each write's parameters kept pickled for the
-  comparison (a call's parameters are otherwise dropped once it is answered, as botocore drops a sent request);
+  loaded, before the replay started) with its answers prepared; each write is kept only as its digest (a call's
+  parameters are dropped once it is answered, as botocore drops a sent request);
 - optionally a **traced** replay, same settings, with `tracemalloc` on: the peak of what was allocated while the
   implementation ran, above what was live when it started, i.e. the sync's own memory. The recording and the
   replayer's index of it are excluded (loaded or built before), and each call's parameters are dropped from the
@@ -20,10 +20,8 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import json
-import pickle
 import resource
 import subprocess
 import sys
@@ -89,9 +87,13 @@ class Measurement:
         return cls(**{**data, "spans": spans})
 
 
-def write_digest(call: ObservedCall) -> str:
-    """A short digest of one write: service, region, identity, operation and canonical parameters."""
-    text = "\x1f".join((call.service, call.region, call.identity, call.operation, canonical_params(call.params)))
+def write_digest(call: ObservedCall, params_text: str | None = None) -> str:
+    """A short digest of one write: service, region, identity, operation and canonical parameters.
+
+    `params_text` is `canonical_params(call.params)` when the caller already has it (the replayer's exact-match text).
+    """
+    params_text = canonical_params(call.params) if params_text is None else params_text
+    text = "\x1f".join((call.service, call.region, call.identity, call.operation, params_text))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
 
 
@@ -116,17 +118,19 @@ def measure(
     spans: list[CallSpan] = []
     lock = threading.Lock()
     raw: list[tuple[ObservedCall, float, float]] = []
-    written: dict[int, bytes] = {}
+    written: dict[int, str] = {}
 
     def on_call(call: ObservedCall, started: float, finished: float) -> None:
         """Keep the call and its times (converted once the run's start is known), but not its parameters.
 
         A real run drops a request once sent; kept live, 9,000 rows of parameters would weigh on every garbage
-        collection of the run. A write's parameters are kept pickled (bytes the collector never scans) for its digest.
+        collection of the run. A write is digested at once, from the canonical text the replayer matched it by (the
+        replay is exact, so that text is `canonical_params` of its parameters): a hash, on the caller's thread.
         """
         if is_write(call.operation):
-            written[id(call)] = pickle.dumps(call.params, protocol=pickle.HIGHEST_PROTOCOL)
+            written[id(call)] = write_digest(call, call.match_text or None)
         call.params = {}
+        call.match_text = ""
         with lock:
             raw.append((call, started, finished))
 
@@ -144,11 +148,7 @@ def measure(
                 round(finished - run.started, 6),
             )
         )
-    digests = [
-        write_digest(dataclasses.replace(call, params=pickle.loads(written[id(call)])))
-        for call in run.observed
-        if is_write(call.operation)
-    ]
+    digests = [written[id(call)] for call in run.observed if is_write(call.operation)]
     outputs = canonical_params(run.outputs.to_dict())
     result = Measurement(
         impl=impl,
@@ -197,6 +197,7 @@ def traced_peak_mb(cassette: Cassette, impl: str, latency_ms: Callable[[str, str
     def forget_params(call: ObservedCall, _started: float, _finished: float) -> None:
         """Drop an answered call's parameters: a real run does not keep them, only this harness does."""
         call.params = {}
+        call.match_text = ""
 
     tracemalloc.start()
     try:

@@ -125,6 +125,33 @@ def test_the_writer_serializes_typed_rows_byte_for_byte_as_botocore(rows: list[d
 
         assert type(client._serializer) is sync.WireFormSerializer
         assert writer_request(client, params) == botocore_request(client, params)
+        # Rows without binary attributes carry their JSON, and the body is joined from it.
+        assert client._serializer._joined_body(params) is not None
+
+
+ROWS = st.dictionaries(st.text(min_size=1, max_size=10), JSON_VALUES, max_size=6)
+
+
+@given(rows=st.lists(ROWS, min_size=2, max_size=25))
+def test_a_batch_with_a_row_in_plain_form_is_encoded_whole_as_botocore(rows: list[dict[str, Any]]) -> None:
+    with open_sync_world(scenario()) as world:
+        sync = world.module
+        client = sync.inventory_writer_client(INVENTORY_TABLE)
+        typed = [sync.typed_row(row) for row in rows]
+        typed[-1] = dict(typed[-1])  # as an item DynamoDB handed back unprocessed comes back: a plain dict
+        params = batch_of(typed)
+
+        assert client._serializer._joined_body(params) is None
+        assert writer_request(client, params) == botocore_request(client, params)
+
+
+def test_a_row_with_bytes_or_a_binary_attribute_stays_a_plain_dict() -> None:
+    with open_sync_world(scenario()) as world:
+        sync = world.module
+
+        assert type(sync.typed_row({"text": "a", "count": 2})) is sync.WireRow
+        assert type(sync.typed_row({"blob": b"\x00"})) is dict
+        assert type(sync.typed_row({"note": {"B": "eA=="}})) is dict
 
 
 @pytest.mark.parametrize(

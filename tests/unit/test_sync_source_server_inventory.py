@@ -263,6 +263,17 @@ def test_no_target_accounts_completes_with_nothing_synced_and_no_cleanup(sync_wo
     assert len(world.tables()["inventory"]) == 1
 
 
+def test_preparing_the_drs_and_ec2_clients_ahead_makes_no_call(sync_world: Any) -> None:
+    world = sync_world(scenario(target_accounts=[target_row(PROD)]))
+
+    with recording() as recorder, world.module.reusing_client_classes():
+        world.module.warm_client_factories("us-east-1")
+        drs_client = world.module.create_drs_client("us-east-1", config=world.module.CLIENT_CONFIG)
+
+    assert recorder.interactions == []
+    assert drs_client.can_paginate("describe_source_servers")
+
+
 def test_a_failed_last_assume_role_keeps_the_rows_of_the_last_account(sync_world: Any) -> None:
     spec = {
         **TWO_ACCOUNTS,
