@@ -813,6 +813,11 @@ class WireRow(dict[str, Any]):
         super().__init__(attributes)
         self.json_text = json_text
 
+    @classmethod
+    def from_json_text(cls, json_text: str) -> "WireRow":
+        """The row whose JSON text is `json_text` (made by `typed_row`): its attributes decoded again, the text kept."""
+        return cls(json.loads(json_text), json_text)
+
     def __reduce__(self) -> tuple[type[dict[str, Any]], tuple[dict[str, Any]]]:
         """Pickle (and deep-copy) as the plain dict of its attributes: a copy needs neither this module nor the text."""
         return dict, (dict(self),)
@@ -844,12 +849,25 @@ class PreparedInventory:
     Only each server's `arn` is kept beside its row (for the error log), so the DRS documents can be freed early.
 
     `typed` says the rows are already in DynamoDB's wire form (`typed_row`: exactly what the Table resource's
-    TypeSerializer makes of them when it sends them).
+    TypeSerializer makes of them when it sends them). A typed row waiting for the writer is kept as its JSON text (a
+    single string, a tenth of the memory of its nested dicts, which the garbage collector never has to trace), and
+    decoded back into a `WireRow` only as it is handed to the batch writer (`inventory_item`); a typed row that
+    carries no JSON text (a binary attribute) is kept as it is.
     """
 
     arns: list[Any]
-    rows: list[dict[str, Any] | Exception]
+    rows: list[str | dict[str, Any] | Exception]
     typed: bool
+
+
+def kept_for_writing(row: dict[str, Any]) -> str | dict[str, Any]:
+    """How a typed row waits for the writer: its JSON text when it is a `WireRow`, else the row itself."""
+    return row.json_text if type(row) is WireRow else row
+
+
+def inventory_item(row: str | dict[str, Any]) -> dict[str, Any]:
+    """The item the batch writer puts for a prepared row: a `WireRow` again for JSON text, else the row itself."""
+    return WireRow.from_json_text(row) if isinstance(row, str) else row
 
 
 def prepare_inventory(
@@ -866,7 +884,7 @@ def prepare_inventory(
     rows then go through the Table resource, which fails on that row in the flush that carries it, as the legacy.
     """
     arns = [server.get("arn") for server in servers]
-    rows: list[dict[str, Any] | Exception] = []
+    rows: list[str | dict[str, Any] | Exception] = []
     for server in servers:
         try:
             rows.append(inventory_item_from_server(server, account_id, ec2_details, now))
@@ -874,8 +892,8 @@ def prepare_inventory(
             rows.append(error)
     if serialize:
         try:
-            typed_rows: list[dict[str, Any] | Exception] = [
-                row if isinstance(row, Exception) else typed_row(row) for row in rows
+            typed_rows: list[str | dict[str, Any] | Exception] = [
+                row if isinstance(row, Exception | str) else kept_for_writing(typed_row(row)) for row in rows
             ]
             return PreparedInventory(arns, typed_rows, typed=True)
         except Exception as error:
@@ -1018,7 +1036,7 @@ def write_prepared_inventory(prepared: PreparedInventory, dynamodb_client: Any =
                 logger.error("Failed to write inventory item for %s: %s", arn, row)
                 errors += 1
                 continue
-            batch.put_item(Item=row)
+            batch.put_item(Item=inventory_item(row))
     return writer.written, errors + writer.lost
 
 

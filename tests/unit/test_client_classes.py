@@ -1,4 +1,7 @@
-"""Unit tests of `shared.client_classes`: one client class per session and service inside the block, calls unchanged."""
+"""Unit tests of `shared.client_classes`: one client class and service model per session and service inside the block.
+
+The clients themselves stay apart (region, credentials), and the calls they make are unchanged.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from botocore.client import ClientCreator
 from tests.unit.support import PROD, SyncWorld, open_sync_world, scenario
 
 BOTOCORE_FACTORY = ClientCreator._create_client_class
+BOTOCORE_MODEL_LOADER = ClientCreator._load_service_model
 
 
 @pytest.fixture
@@ -31,6 +35,7 @@ def test_clients_of_a_session_and_service_share_one_class_inside_the_block(world
         drs = boto3.client("drs", region_name="us-east-1")
 
     assert type(first) is type(second)
+    assert first.meta.service_model is second.meta.service_model
     assert type(drs) is not type(first)
     assert first is not second and first.meta.region_name != second.meta.region_name
 
@@ -41,7 +46,10 @@ def test_outside_the_block_botocore_builds_a_class_per_client(world: SyncWorld) 
         boto3.client("ec2", region_name="us-east-1")
 
     assert ClientCreator._create_client_class is BOTOCORE_FACTORY
-    assert type(boto3.client("ec2", region_name="us-east-1")) is not type(boto3.client("ec2", region_name="us-east-1"))
+    assert ClientCreator._load_service_model is BOTOCORE_MODEL_LOADER
+    one, other = boto3.client("ec2", region_name="us-east-1"), boto3.client("ec2", region_name="us-east-1")
+    assert type(one) is not type(other)
+    assert one.meta.service_model is not other.meta.service_model
 
 
 def test_another_session_gets_its_own_class(world: SyncWorld) -> None:
@@ -51,6 +59,7 @@ def test_another_session_gets_its_own_class(world: SyncWorld) -> None:
         other_session_client = boto3.Session().client("sts", region_name="us-east-1")
 
     assert type(default_session_client) is not type(other_session_client)
+    assert default_session_client.meta.service_model is not other_session_client.meta.service_model
 
 
 def test_nested_blocks_keep_the_reuse_until_the_outer_one_ends(world: SyncWorld) -> None:

@@ -145,6 +145,21 @@ def test_a_batch_with_a_row_in_plain_form_is_encoded_whole_as_botocore(rows: lis
         assert writer_request(client, params) == botocore_request(client, params)
 
 
+@given(row=ROWS)
+def test_a_row_waiting_as_json_text_comes_back_as_the_same_typed_row(row: dict[str, Any]) -> None:
+    with open_sync_world(scenario()) as world:
+        sync = world.module
+        typed = sync.typed_row(row)
+        waiting = sync.kept_for_writing(typed)
+        item = sync.inventory_item(waiting)
+
+        assert isinstance(waiting, str)
+        assert type(item) is sync.WireRow
+        assert item == typed
+        assert list(item) == list(typed)
+        assert item.json_text == typed.json_text
+
+
 def test_a_row_with_bytes_or_a_binary_attribute_stays_a_plain_dict() -> None:
     with open_sync_world(scenario()) as world:
         sync = world.module
