@@ -16,8 +16,9 @@ calls overlap as they would in the Lambda. What is measured is the implementatio
 - **Not reproduced, so not counted, for either implementation:** request signing, the HTTP client's work, and
   botocore's parsing of the response body (the recording holds responses already parsed). In the Lambda these
   add CPU per call on the calling thread; they weigh most on the large DRS, EC2 and Scan pages.
-- **Memory:** a call's parameters are dropped once it is answered (a write's kept pickled for the comparison), as
-  botocore drops a sent request; the prepared answers are resident with the recording, before the run starts.
+- **Memory:** a call's parameters are dropped once it is answered (a write is kept only as its digest, made from
+  the replayer's match text), as botocore drops a sent request; the prepared answers are resident with the
+  recording, before the run starts.
 
 The timed window is the implementation's call alone; the recording's loading, the answers' preparation and the
 interpreter's start are outside it. CPU-bound parts stretch when the machine is busy: `machine.load_average_*`

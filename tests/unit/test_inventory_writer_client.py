@@ -9,6 +9,7 @@ with botocore's own JSON serializer's, byte for byte, for generated rows and for
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -184,3 +185,42 @@ def test_binary_attributes_take_botocores_own_serialization(item: dict[str, Any]
         params = batch_of([{"sourceServerArn": {"S": "arn"}, "stagingAccountId": {"S": PROD}, **item}])
 
         assert writer_request(client, params) == botocore_request(client, params)
+
+
+class CountingExecutor(ThreadPoolExecutor):
+    """A one-worker pool that counts the tasks submitted to it."""
+
+    def __init__(self) -> None:
+        """One worker, nothing submitted yet."""
+        super().__init__(max_workers=1)
+        self.submitted = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Count, then submit as ThreadPoolExecutor does."""
+        self.submitted += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_rows_are_decoded_in_order_a_few_batches_ahead_of_the_writer() -> None:
+    with open_sync_world(scenario()) as world:
+        sync = world.module
+        typed = [sync.typed_row({"sourceServerArn": f"arn-{number}", "count": number}) for number in range(200)]
+        failure = ValueError("a row that could not be built")
+        rows = (
+            [sync.kept_for_writing(row) for row in typed[:60]]
+            + [failure]
+            + [sync.kept_for_writing(row) for row in typed[60:]]
+        )
+        with CountingExecutor() as decoder:
+            items = sync.items_decoded_ahead(rows, decoder)
+            first = next(items)
+            submitted_before_the_first_item = decoder.submitted
+            rest = list(items)
+
+        decoded_in_place = list(sync.items_decoded_ahead(rows))
+
+    assert [first, *rest] == [*typed[:60], failure, *typed[60:]] == decoded_in_place
+    assert all(type(item) is sync.WireRow for item in [first, *rest] if item is not failure)
+    # The next batches only, not the account's every row: 3 batches of 25 out of 9.
+    assert submitted_before_the_first_item == sync.DECODE_BATCHES_AHEAD + 1
+    assert decoder.submitted == 9
