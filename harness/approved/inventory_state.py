@@ -4,8 +4,10 @@ Several fixes make stale-cleanup calls the legacy never made (a cleanup Scan per
 legacy aborted). The golden has no answer for them, so their divergences declare `answers`, and the answers must be
 what DynamoDB would return: the scenario's `inventory_before` rows (the file the golden's header names, refused when
 its content hash no longer matches) plus every row the golden's run wrote to the inventory table, in write order, a
-later write of the same key replacing an earlier one, less the rows the golden deleted. A Scan is answered in one
-page, rows in key order; a DeleteItem of any row the Scan returned is answered with an empty success.
+later write of the same key replacing an earlier one, less the rows the golden deleted. A Scan is answered page by
+page as DynamoDB pages it: each page reads at most 1 MB of the table's items (rows in key order, sized as DynamoDB
+sizes items), returns those of them the filter keeps, and names the last item read as `LastEvaluatedKey`, which the
+next page's call passes back. A DeleteItem of any row the Scan returned is answered with an empty success.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class Scenario(Protocol):
 
 CLEANUP_FILTER = "sourceAccountId = :acct_id"
 KEY_FIELDS = ("sourceServerArn", "stagingAccountId")
+# The most item data one Scan page reads, before its filter applies (DynamoDB's 1 MB).
+SCAN_PAGE_BYTES = 1024 * 1024
 
 # A wire-form DynamoDB item: {"name": {"S": "value"}, ...}.
 WireItem = dict[str, Any]
@@ -166,15 +170,64 @@ def cleanup_scan_params(golden: Cassette, account_id: Any) -> dict[str, Any]:
     }
 
 
+def attribute_value_size(value: dict[str, Any]) -> int:
+    """The bytes DynamoDB counts for one attribute value in wire form (strings and numbers by their length).
+
+    Strings and binaries count their length, numbers about one byte per two digits plus one, booleans and nulls one
+    byte, lists and maps three bytes plus their elements (and, for a map, its keys); sets sum their members.
+    """
+    ((kind, data),) = value.items()
+    if kind in ("S", "B"):
+        return len(str(data).encode("utf-8"))
+    if kind == "N":
+        return len(str(data).lstrip("-").replace(".", "")) // 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + attribute_value_size(element) for element in data)
+    if kind == "M":
+        return 3 + sum(len(name.encode("utf-8")) + 1 + attribute_value_size(element) for name, element in data.items())
+    return sum(attribute_value_size({kind[0]: member}) for member in data)  # SS, NS, BS
+
+
+def item_size(item: WireItem) -> int:
+    """An item's size as DynamoDB counts it: its attribute names and values."""
+    return sum(len(name.encode("utf-8")) + attribute_value_size(value) for name, value in item.items())
+
+
+def scan_pages(rows: Sequence[WireItem]) -> list[list[WireItem]]:
+    """The rows each Scan page reads, in order: as many as fit in `SCAN_PAGE_BYTES` (at least one); one empty page
+    for an empty table."""
+    pages: list[list[WireItem]] = [[]]
+    size = 0
+    for row in rows:
+        row_size = item_size(row)
+        if pages[-1] and size + row_size > SCAN_PAGE_BYTES:
+            pages.append([])
+            size = 0
+        pages[-1].append(row)
+        size += row_size
+    return pages
+
+
 def cleanup_answers(golden: Cassette, account_ids: Iterable[Any]) -> list[Interaction]:
-    """For each account: its cleanup Scan answered from the table after the run, and a DeleteItem for each row."""
-    rows = rows_after_run(golden)
+    """For each account: its cleanup Scan's pages answered from the table after the run, and a DeleteItem per row."""
+    pages = scan_pages(rows_after_run(golden))
     table, region = inventory_table(golden), table_region(golden)
     declared: list[Interaction] = []
     for account_id in account_ids:
-        found = account_rows(rows, account_id)
-        page = {"Items": found, "Count": len(found), "ScannedCount": len(rows)}
-        declared.append(answer("Scan", cleanup_scan_params(golden, account_id), page, region=region))
+        first_page = cleanup_scan_params(golden, account_id)
+        start: WireItem | None = None
+        found: list[WireItem] = []
+        for number, page in enumerate(pages):
+            kept = account_rows(page, account_id)
+            response: dict[str, Any] = {"Items": kept, "Count": len(kept), "ScannedCount": len(page)}
+            if number < len(pages) - 1:
+                response["LastEvaluatedKey"] = {name: page[-1][name] for name in KEY_FIELDS if name in page[-1]}
+            params = first_page if start is None else {**first_page, "ExclusiveStartKey": start}
+            declared.append(answer("Scan", params, response, region=region))
+            start = response.get("LastEvaluatedKey")
+            found.extend(kept)
         for row in found:
             key = {name: row[name] for name in KEY_FIELDS if name in row}
             declared.append(answer("DeleteItem", {"TableName": table, "Key": key}, region=region))

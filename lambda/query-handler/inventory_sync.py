@@ -232,18 +232,60 @@ def get_account_credentials(account: dict[str, Any], sts_client: Any = None) -> 
     return credentials
 
 
+# The parts of a DRS source server document the sync reads (the inventory row, the EC2 grouping, the cleanup keys);
+# the rest (replicated disks, tags, staging details...) is dropped as each page arrives. Per key: None keeps the
+# value whole, a dict names the parts kept of the map it holds, or of each map of the list it holds.
+SERVER_DOCUMENT_PARTS: dict[str, Any] = {
+    "arn": None,
+    "sourceServerID": None,
+    "agentVersion": None,
+    "stagingArea": {"stagingAccountID": None},
+    "sourceCloudProperties": {"originAccountID": None, "originRegion": None},
+    "dataReplicationInfo": {"dataReplicationState": None, "lagDuration": None, "lastSnapshotDateTime": None},
+    "lifeCycle": {"lastSeenByServiceDateTime": None},
+    "sourceProperties": {
+        "identificationHints": {"awsInstanceID": None, "hostname": None, "fqdn": None},
+        "cpus": {"modelName": None, "cores": None},
+        "ramBytes": None,
+        "disks": {"deviceName": None, "bytes": None},
+        "os": {"fullString": None},
+        "networkInterfaces": {"ips": None, "macAddress": None},
+    },
+}
+
+
+def document_parts(value: Any, parts: dict[str, Any] | None) -> Any:
+    """`value` with only `parts` of it kept (`SERVER_DOCUMENT_PARTS`), for a DRS document waiting to be written.
+
+    A map keeps the keys named (each reduced to its own parts) in its own order, a list has each element reduced, and
+    anything else (None, a string where a map was expected...) is kept whole: every part the sync reads is the same
+    value, present or absent as before, so reading the reduced document gives what reading the whole one gives,
+    errors included.
+    """
+    if parts is None:
+        return value
+    if type(value) is dict:
+        return {key: document_parts(item, parts[key]) for key, item in value.items() if key in parts}
+    if type(value) is list:
+        return [document_parts(item, parts) for item in value]
+    return value
+
+
 def list_drs_source_servers(
     drs_client: Any, region: str, account_id: str | None, servers: list[dict[str, Any]] | None = None
 ) -> list[dict[str, Any]]:
     """Return every DRS source server of a client's region (all pages), each tagged `_queryRegion`/`_queryAccount`.
 
     The servers are appended to `servers` (a new list when None) page by page as they are read, so a caller that
-    passes its own list keeps the pages read before a failing one (defect 7's fix).
+    passes its own list keeps the pages read before a failing one (defect 7's fix). Each is kept reduced to the parts
+    of it the sync reads (`document_parts`): an account's servers wait for their EC2 details and their turn to be
+    written while later accounts are read, and the whole documents would be most of the run's memory.
     """
     servers = [] if servers is None else servers
     paginator = drs_client.get_paginator("describe_source_servers")
     for page in paginator.paginate():
-        for server in page.get("items", []):
+        for document in page.get("items", []):
+            server = document_parts(document, SERVER_DOCUMENT_PARTS)
             server["_queryRegion"] = region
             server["_queryAccount"] = account_id
             servers.append(server)

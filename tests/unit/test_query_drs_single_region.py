@@ -8,14 +8,17 @@ error types, the guidance) and from LEGACY_CONTRACT.md's classification table (s
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tests.unit.support import HUB, PROD, SyncWorld, calls, open_sync_world, recording, scenario
+from tests.unit.support import HUB, NOW, PROD, SyncWorld, calls, open_sync_world, recording, scenario
 
 SCP_MESSAGE = (
     f"User: arn:aws:sts::{PROD}:assumed-role/DRSOrchestrationRole/inventory-sync is not authorized to perform: "
@@ -209,13 +212,19 @@ class TestSuccess:
 
         assert {(server["_queryRegion"], server["_queryAccount"]) for server in servers} == {("us-east-1", PROD)}
 
-    def test_the_server_documents_are_otherwise_the_drs_ones(
-        self, answers: dict[str, dict[str, Any]], prod_credentials: dict[str, str]
+    def test_the_server_documents_are_the_drs_ones_reduced_to_the_parts_the_sync_reads(
+        self, drs_world: SyncWorld, answers: dict[str, dict[str, Any]], prod_credentials: dict[str, str]
     ) -> None:
+        sync = drs_world.module
         servers = answers["us-east-1"]["result"]["servers"]
         untagged = [{k: v for k, v in server.items() if not k.startswith("_query")} for server in servers]
+        listing = drs_listing(prod_credentials, "us-east-1")
 
-        assert untagged == drs_listing(prod_credentials, "us-east-1")
+        assert untagged == [sync.document_parts(document, sync.SERVER_DOCUMENT_PARTS) for document in listing]
+        assert all(
+            "replicationDirection" in document and "replicationDirection" not in server
+            for document, server in zip(listing, untagged, strict=True)
+        )
 
     def test_without_credentials_the_lambdas_own_account_is_queried(self, drs_world: SyncWorld) -> None:
         with recording() as recorder:
@@ -425,3 +434,110 @@ class TestDrsErrorResult:
             "guidance": guidance,
             "servers": [],
         }
+
+
+# A full DRS source server document, with parts the sync never reads (replicated disks, tags, staging status...).
+FULL_DOCUMENT: dict[str, Any] = {
+    "agentVersion": "4.7.673",
+    "arn": f"arn:aws:drs:us-east-1:{PROD}:source-server/s-55edd32159749bbc4",
+    "dataReplicationInfo": {
+        "dataReplicationState": "CONTINUOUS",
+        "etaDateTime": "2025-06-16T03:33:12.031Z",
+        "lagDuration": "PT0S",
+        "replicatedDisks": [{"deviceName": "disk0", "replicatedStorageBytes": 5, "totalStorageBytes": 5}],
+    },
+    "lastLaunchResult": "NOT_STARTED",
+    "lifeCycle": {"addedToServiceDateTime": "2025-04-24T09:16:39.338Z", "lastSeenByServiceDateTime": "2025-06-16"},
+    "replicationDirection": "FAILOVER",
+    "sourceCloudProperties": {
+        "originAccountID": PROD,
+        "originAvailabilityZone": "us-east-1c",
+        "originRegion": "us-east-1",
+    },
+    "sourceProperties": {
+        "architecture": "x86_64",
+        "cpus": [{"cores": 8, "modelName": "AMD EPYC 7R32"}, {"cores": 1, "modelName": "Intel Xeon"}],
+        "disks": [{"bytes": 536870912000, "deviceName": "disk0"}, {"bytes": 21474836480, "deviceName": "disk1"}],
+        "identificationHints": {"awsInstanceID": "i-cb1a29fc9818c9fdb", "fqdn": "web.internal", "hostname": "web"},
+        "networkInterfaces": [{"ips": ["10.92.37.164"], "isPrimary": True, "macAddress": "02:00:00:46:3a:b2"}],
+        "os": {"fullString": "Microsoft Windows Server 2022 Datacenter"},
+        "ramBytes": 68719476736,
+        "recommendedInstanceType": "t3.medium",
+    },
+    "sourceServerID": "s-55edd32159749bbc4",
+    "stagingArea": {"stagingAccountID": PROD, "status": "NOT_EXTENDED"},
+    "tags": {"Name": "web"},
+    "_queryRegion": "us-east-1",
+    "_queryAccount": PROD,
+}
+DOCUMENT_PATHS = [
+    ("arn",),
+    ("stagingArea",),
+    ("stagingArea", "stagingAccountID"),
+    ("sourceCloudProperties",),
+    ("sourceCloudProperties", "originRegion"),
+    ("dataReplicationInfo",),
+    ("dataReplicationInfo", "lagDuration"),
+    ("lifeCycle",),
+    ("sourceProperties",),
+    ("sourceProperties", "identificationHints"),
+    ("sourceProperties", "identificationHints", "awsInstanceID"),
+    ("sourceProperties", "cpus"),
+    ("sourceProperties", "disks"),
+    ("sourceProperties", "os"),
+    ("sourceProperties", "networkInterfaces"),
+    ("sourceProperties", "ramBytes"),
+    ("tags",),
+]
+REPLACEMENTS = [None, "broken", [], {}, 7, ["x"], [{"ips": []}], [{"cores": "2"}], "delete"]
+
+
+def changed_document(changes: list[tuple[tuple[str, ...], Any]]) -> dict[str, Any]:
+    """`FULL_DOCUMENT` with each (path, value) change applied where the path still leads to a map ("delete" removes)."""
+    document = copy.deepcopy(FULL_DOCUMENT)
+    for path, value in changes:
+        parent: Any = document
+        for key in path[:-1]:
+            parent = parent.get(key) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            if value == "delete":
+                parent.pop(path[-1], None)
+            else:
+                parent[path[-1]] = copy.deepcopy(value)
+    return document
+
+
+def outcome(function: Any, *args: Any) -> Any:
+    """What `function(*args)` returns, or the type and text of what it raises."""
+    try:
+        return function(*args)
+    except Exception as error:
+        return (type(error).__name__, str(error))
+
+
+@given(changes=st.lists(st.tuples(st.sampled_from(DOCUMENT_PATHS), st.sampled_from(REPLACEMENTS)), max_size=4))
+def test_everything_the_sync_derives_from_a_document_is_the_same_from_its_reduced_parts(
+    drs_world: SyncWorld, changes: list[tuple[tuple[str, ...], Any]]
+) -> None:
+    sync = drs_world.module
+    document = changed_document(changes)
+    reduced = sync.document_parts(document, sync.SERVER_DOCUMENT_PARTS)
+    reduced.update({key: document[key] for key in ("_queryRegion", "_queryAccount")})
+    details = {
+        "i-cb1a29fc9818c9fdb": {
+            "vpcId": "vpc-1",
+            "subnetId": "subnet-1",
+            "privateIp": "10.0.0.1",
+            "securityGroups": ["sg-1"],
+            "instanceProfile": "",
+            "tags": {"a": "b"},
+        }
+    }
+
+    for derive in (
+        lambda server: sync.inventory_item_from_server(server, PROD, details, NOW),
+        lambda server: sync.group_instances_by_origin([server], PROD),
+        lambda server: sync.inventory_keys_of([server], PROD),
+    ):
+        assert outcome(derive, reduced) == outcome(derive, document)
+    assert "tags" not in reduced and "replicatedDisks" not in str(reduced)
