@@ -78,6 +78,17 @@ class SyncWorld:
         return {key: assumed["Credentials"][key] for key in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
 
 
+def client_signed_as(service: str, credentials: dict[str, str], region: str = "us-east-1") -> Any:
+    """A plain boto3 client of `service` in `region`, signed with STS-style `credentials`."""
+    return boto3.client(
+        service,
+        region_name=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
 @contextmanager
 def open_sync_world(spec: dict[str, Any], module_name: str = "inventory_sync") -> Iterator[SyncWorld]:
     """Build `spec`'s world with the clock frozen at its instant and import `module_name` fresh inside it."""

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.client import ClientCreator
 
-from tests.unit.support import PROD, SyncWorld, open_sync_world, scenario
+from tests.unit.support import PROD, SyncWorld, client_signed_as, open_sync_world, scenario
 
 BOTOCORE_FACTORY = ClientCreator._create_client_class
 BOTOCORE_MODEL_LOADER = ClientCreator._load_service_model
@@ -78,13 +78,7 @@ def test_clients_sharing_a_class_sign_with_their_own_credentials(world: SyncWorl
     prod = world.credentials(PROD)
     with module.reusing_client_classes():
         hub_drs = boto3.client("drs", region_name="us-east-1")
-        prod_drs = boto3.client(
-            "drs",
-            region_name="us-east-1",
-            aws_access_key_id=prod["AccessKeyId"],
-            aws_secret_access_key=prod["SecretAccessKey"],
-            aws_session_token=prod["SessionToken"],
-        )
+        prod_drs = client_signed_as("drs", prod)
         hub_servers = hub_drs.describe_source_servers()["items"]
         prod_servers = prod_drs.describe_source_servers()["items"]
 

@@ -12,13 +12,22 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.unit.support import HUB, NOW, PROD, SyncWorld, calls, open_sync_world, recording, scenario
+from tests.unit.support import (
+    HUB,
+    NOW,
+    PROD,
+    SyncWorld,
+    calls,
+    client_signed_as,
+    open_sync_world,
+    recording,
+    scenario,
+)
 
 SCP_MESSAGE = (
     f"User: arn:aws:sts::{PROD}:assumed-role/DRSOrchestrationRole/inventory-sync is not authorized to perform: "
@@ -171,13 +180,7 @@ def answers(drs_world: SyncWorld, prod_credentials: dict[str, str]) -> dict[str,
 
 def drs_listing(credentials: dict[str, str], region: str) -> list[dict[str, Any]]:
     """Every source server of `region` as a plain DRS client signed with `credentials` lists them."""
-    drs = boto3.client(
-        "drs",
-        region_name=region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
+    drs = client_signed_as("drs", credentials, region)
     return [server for page in drs.get_paginator("describe_source_servers").paginate() for server in page["items"]]
 
 
@@ -250,13 +253,7 @@ class TestSuccess:
     def test_list_drs_source_servers_accepts_a_null_account(
         self, drs_world: SyncWorld, prod_credentials: dict[str, str]
     ) -> None:
-        drs = boto3.client(
-            "drs",
-            region_name="us-east-1",
-            aws_access_key_id=prod_credentials["AccessKeyId"],
-            aws_secret_access_key=prod_credentials["SecretAccessKey"],
-            aws_session_token=prod_credentials["SessionToken"],
-        )
+        drs = client_signed_as("drs", prod_credentials)
 
         servers = drs_world.module.list_drs_source_servers(drs, "us-east-1", None)
 

@@ -7,13 +7,11 @@ them has no instance any more, and EC2 in us-west-2 refuses every DescribeInstan
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.unit.support import PROD, SyncWorld, calls, open_sync_world, recording, scenario
+from tests.unit.support import PROD, SyncWorld, calls, client_signed_as, open_sync_world, recording, scenario
 
 DETAIL_KEYS = {"vpcId", "subnetId", "privateIp", "securityGroups", "instanceProfile", "tags"}
 
@@ -42,23 +40,12 @@ def prod_credentials(ec2_world: SyncWorld) -> dict[str, str]:
     return ec2_world.credentials(PROD)
 
 
-def client(service: str, region: str, credentials: dict[str, str]) -> Any:
-    """A plain boto3 client signed with `credentials`."""
-    return boto3.client(
-        service,
-        region_name=region,
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
-
-
 @pytest.fixture(scope="module")
 def instance_ids(ec2_world: SyncWorld, prod_credentials: dict[str, str]) -> dict[str, list[str]]:
     """The EC2 instance ids PROD's DRS servers name, per region (us-east-1's last one does not exist)."""
     ids: dict[str, list[str]] = {}
     for region in ("us-east-1", "us-west-2"):
-        drs = client("drs", region, prod_credentials)
+        drs = client_signed_as("drs", prod_credentials, region)
         servers = drs.describe_source_servers()["items"]
         ids[region] = [server["sourceProperties"]["identificationHints"]["awsInstanceID"] for server in servers]
     return ids
@@ -67,7 +54,7 @@ def instance_ids(ec2_world: SyncWorld, prod_credentials: dict[str, str]) -> dict
 @pytest.fixture(scope="module")
 def existing_ids(instance_ids: dict[str, list[str]], prod_credentials: dict[str, str]) -> list[str]:
     """The us-east-1 instance ids EC2 knows."""
-    reservations = client("ec2", "us-east-1", prod_credentials).describe_instances()["Reservations"]
+    reservations = client_signed_as("ec2", prod_credentials, "us-east-1").describe_instances()["Reservations"]
     known = {instance["InstanceId"] for reservation in reservations for instance in reservation["Instances"]}
     existing = [instance_id for instance_id in instance_ids["us-east-1"] if instance_id in known]
     assert len(existing) == 2
@@ -90,7 +77,7 @@ class TestQueryEc2Instances:
     ) -> None:
         details = ec2_world.module.query_ec2_instances("us-east-1", existing_ids, prod_credentials)
 
-        raw = client("ec2", "us-east-1", prod_credentials).describe_instances(InstanceIds=existing_ids)
+        raw = client_signed_as("ec2", prod_credentials, "us-east-1").describe_instances(InstanceIds=existing_ids)
         for reservation in raw["Reservations"]:
             for instance in reservation["Instances"]:
                 assert details[instance["InstanceId"]] == {
@@ -146,7 +133,7 @@ class TestQueryEc2Instances:
     def test_a_given_client_is_used_instead_of_a_new_one(
         self, ec2_world: SyncWorld, prod_credentials: dict[str, str], existing_ids: list[str]
     ) -> None:
-        east = client("ec2", "us-east-1", prod_credentials)
+        east = client_signed_as("ec2", prod_credentials, "us-east-1")
 
         with recording() as recorder:
             # The region argument names another region: only the given client's region is asked.
@@ -162,7 +149,7 @@ class TestDescribeInstanceDetails:
     def test_yields_id_and_details_pairs(
         self, ec2_world: SyncWorld, prod_credentials: dict[str, str], existing_ids: list[str]
     ) -> None:
-        east = client("ec2", "us-east-1", prod_credentials)
+        east = client_signed_as("ec2", prod_credentials, "us-east-1")
 
         pairs = list(ec2_world.module.describe_instance_details(east, existing_ids))
 
@@ -172,7 +159,7 @@ class TestDescribeInstanceDetails:
     def test_the_call_is_made_on_iteration_and_its_error_propagates(
         self, ec2_world: SyncWorld, prod_credentials: dict[str, str], instance_ids: dict[str, list[str]]
     ) -> None:
-        east = client("ec2", "us-east-1", prod_credentials)
+        east = client_signed_as("ec2", prod_credentials, "us-east-1")
 
         with recording() as recorder:
             pairs = ec2_world.module.describe_instance_details(east, instance_ids["us-east-1"])
