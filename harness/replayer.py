@@ -46,8 +46,9 @@ class ObservedCall:
     operation: str
     params: dict[str, Any]
     answered_by: int | None
-    # The canonical JSON of the parameters as matched (`Matching.params`, then `canonical_params`), when the replayer
-    # made it: a benchmark digests a write from it without encoding the parameters a second time on the caller's thread.
+    # The canonical JSON of the parameters as matched (`Matching.params`, then `canonical_params`), for an `on_call`
+    # hook only (a benchmark digests a write from it without encoding the parameters again on the caller's thread);
+    # "" otherwise, so a replay does not keep every call's parameters twice.
     match_text: str = field(default="", repr=False, compare=False)
 
     def key(self) -> CallKey:
@@ -163,7 +164,8 @@ class Replayer:
         with self._lock:
             queue = self._queues.get(key)
             index = queue.popleft() if queue else None
-            call = ObservedCall(service, region, identity, operation_name, wire, index, params_text)
+            match_text = params_text if self.on_call is not None else ""
+            call = ObservedCall(service, region, identity, operation_name, wire, index, match_text)
             self.observed.append(call)
         try:
             answer: _Answer | None = None

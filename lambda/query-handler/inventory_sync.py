@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -901,7 +901,7 @@ class PreparedInventory:
     """
 
     arns: list[Any]
-    rows: list[str | dict[str, Any] | Exception]
+    rows: Sequence[str | dict[str, Any] | Exception]
     typed: bool
 
 
@@ -910,18 +910,19 @@ def kept_for_writing(row: dict[str, Any]) -> str | dict[str, Any]:
     return row.json_text if type(row) is WireRow else row
 
 
-def inventory_item(row: str | dict[str, Any]) -> dict[str, Any]:
-    """The item the batch writer puts for a prepared row: a `WireRow` again for JSON text, else the row itself."""
+def inventory_item(row: str | dict[str, Any] | Exception) -> dict[str, Any] | Exception:
+    """The item the batch writer puts for a prepared row: a `WireRow` again for JSON text, else the row itself (or
+    the error of a row that could not be built)."""
     return WireRow.from_json_text(row) if isinstance(row, str) else row
 
 
-def inventory_items(rows: list[str | dict[str, Any] | Exception]) -> list[dict[str, Any] | Exception]:
-    """`inventory_item` of each prepared row, in order; a row that could not be built stays its error."""
-    return [row if isinstance(row, Exception) else inventory_item(row) for row in rows]
+def inventory_items(rows: Sequence[str | dict[str, Any] | Exception]) -> list[dict[str, Any] | Exception]:
+    """`inventory_item` of each prepared row, in order."""
+    return [inventory_item(row) for row in rows]
 
 
 def items_decoded_ahead(
-    rows: list[str | dict[str, Any] | Exception], decoder: Executor | None = None
+    rows: Sequence[str | dict[str, Any] | Exception], decoder: Executor | None = None
 ) -> Iterator[dict[str, Any] | Exception]:
     """The prepared rows as items to put, in order, decoded a batch at a time on `decoder` ahead of the writer.
 
@@ -930,7 +931,7 @@ def items_decoded_ahead(
     are never all decoded at once. Without `decoder`, each row is decoded as it is taken.
     """
     if decoder is None:
-        yield from (row if isinstance(row, Exception) else inventory_item(row) for row in rows)
+        yield from map(inventory_item, rows)
         return
     pending: deque[Future[list[dict[str, Any] | Exception]]] = deque()
     for start in range(0, len(rows), DECODE_BATCH_SIZE):
@@ -955,7 +956,7 @@ def prepare_inventory(
     rows then go through the Table resource, which fails on that row in the flush that carries it, as the legacy.
     """
     arns = [server.get("arn") for server in servers]
-    rows: list[str | dict[str, Any] | Exception] = []
+    rows: list[dict[str, Any] | Exception] = []
     for server in servers:
         try:
             rows.append(inventory_item_from_server(server, account_id, ec2_details, now))
@@ -963,9 +964,7 @@ def prepare_inventory(
             rows.append(error)
     if serialize:
         try:
-            typed_rows: list[str | dict[str, Any] | Exception] = [
-                row if isinstance(row, Exception | str) else kept_for_writing(typed_row(row)) for row in rows
-            ]
+            typed_rows = [row if isinstance(row, Exception) else kept_for_writing(typed_row(row)) for row in rows]
             return PreparedInventory(arns, typed_rows, typed=True)
         except Exception as error:
             logger.info("Inventory rows of %s left to the Table resource to serialise: %s", account_id, error)
