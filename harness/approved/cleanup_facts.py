@@ -7,12 +7,13 @@ golden's own interactions, so a matcher checks each extra or missing cleanup cal
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from harness.approved.inventory_state import CLEANUP_FILTER, inventory_table
+from harness.approved.inventory_state import cleanup_scan_accounts, inventory_table
 from harness.cassette import HUB_IDENTITY, Cassette, Interaction
 from harness.divergences import DivergenceContext, dynamodb_item
+from harness.replayer import ObservedCall
 
 DESCRIBE_SOURCE_SERVERS = "DescribeSourceServers"
 ACCOUNT_SESSION_NAME = "inventory-sync"
@@ -59,15 +60,22 @@ def unread_accounts(context: DivergenceContext) -> set[str]:
 
     An AssumeRole of an EC2 origin group (session `inventory-ec2-query`) failing says nothing of the account's read.
     """
+    rows = target_rows(context.golden)
     failed_roles = {
-        str(_account_of_role(interaction.params.get("RoleArn")))
+        account
         for interaction in context.golden_calls("AssumeRole", "sts")
         if interaction.params.get("RoleSessionName") == ACCOUNT_SESSION_NAME and failed(interaction)
+        for account in _accounts_of_role(rows, interaction.params.get("RoleArn"))
     }
     hub = hub_account(context.golden)
-    return failed_roles | {
-        str(row.get("accountId")) for row in target_rows(context.golden) if not row.get("roleArn")
-    } - {hub}
+    return failed_roles | {str(row.get("accountId")) for row in rows if not row.get("roleArn")} - {hub}
+
+
+def _accounts_of_role(rows: list[dict[str, Any]], role_arn: Any) -> set[str]:
+    """The target accounts whose row names `role_arn` (a role ARN may lack the account: `DRSOrchestrationRole`),
+    else the account the ARN itself names."""
+    named = {str(row.get("accountId")) for row in rows if row.get("roleArn") == role_arn}
+    return named or {str(_account_of_role(role_arn))}
 
 
 def _account_of_role(role_arn: Any) -> str | None:
@@ -107,12 +115,23 @@ def row_went_unread(row_key: dict[str, Any], context: DivergenceContext) -> bool
     return account in unread_accounts(context) or (account, region) in failed_regions(context.golden)
 
 
-def cleanup_scan_account(view: dict[str, Any], context: DivergenceContext) -> Any:
-    """The account a stale-cleanup Scan filters on (typed), or None when the call is no such Scan."""
+def cleanup_scan_accounts_of(view: dict[str, Any], context: DivergenceContext) -> list[Any] | None:
+    """The accounts (typed) a stale-cleanup Scan of the inventory table filters on, or None for any other call.
+
+    The legacy's Scan names one account (`sourceAccountId = :acct_id`); the fixed cleanup's names every account read
+    (`sourceAccountId IN (...)`), or the legacy's form when one was.
+    """
     params = view["params"]
-    if params.get("TableName") != inventory_table(context.golden) or params.get("FilterExpression") != CLEANUP_FILTER:
+    if params.get("TableName") != inventory_table(context.golden):
         return None
-    return dynamodb_item(params["ExpressionAttributeValues"])[":acct_id"]
+    return cleanup_scan_accounts(params)
+
+
+def cleaned_accounts(calls: Iterable[Interaction | ObservedCall], context: DivergenceContext) -> set[str]:
+    """The accounts (as text) that the stale-cleanup Scans among `calls` cover."""
+    return {
+        str(account) for call in calls for account in cleanup_scan_accounts_of({"params": call.params}, context) or []
+    }
 
 
 def deleted_key(view: dict[str, Any], context: DivergenceContext) -> dict[str, Any] | None:

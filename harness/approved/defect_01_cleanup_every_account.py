@@ -3,15 +3,16 @@
 The legacy cleans up once, after the account loop, for the last account only and with that account's server list:
 stale rows of every other account stay forever, and a row of the last account that another account's DRS listed
 in this very run (a server whose origin account is the last one) is deleted right after it was written. The
-refactored sync cleans up, after the last write, every account it read, with the legacy's own Scan
-(`sourceAccountId = :acct_id`, paginated) and DeleteItem calls: every account's Scan first (concurrently, so each
-sees the table as the last write left it, as the legacy's one Scan did), then the deletes, account by account. It
-deletes a row only when no account's DRS listed its server in this run.
+refactored sync cleans up, after the last write, every account it read: one paginated Scan of the inventory table
+for all of them (`sourceAccountId IN (:acct_0, :acct_1, ...)`, placeholders in account order, up to 100 accounts a
+Scan; the legacy's own `sourceAccountId = :acct_id` when it read one account), so the table is read once, as the
+legacy's one Scan read it, then the legacy's DeleteItem calls, in scan order. It deletes a row only when no
+account's DRS listed its server in this run.
 
-Shows as: an extra cleanup Scan per read account other than the one the legacy cleaned (answered from the
-scenario's table after the golden's writes, `inventory_state.cleanup_answers`); an extra DeleteItem for each of
-their rows that no DRS listed; a missing DeleteItem where the legacy deleted a row whose server some account
-listed; and `staleRecordsDeleted` counting exactly the deletes that succeeded.
+Shows as: the legacy's cleanup Scan of a read account missing, and the Scan of every read account extra in its place
+(answered from the scenario's table after the golden's writes, `inventory_state.cleanup_answers`); an extra
+DeleteItem for each row of the other accounts that no DRS listed; a missing DeleteItem where the legacy deleted a
+row whose server some account listed; and `staleRecordsDeleted` counting exactly the deletes that succeeded.
 """
 
 from __future__ import annotations
@@ -33,10 +34,21 @@ from harness.divergences import (
 NAME = "defect-1-cleanup-every-account"
 
 
-def scan_of_a_read_account(view: dict[str, Any], context: DivergenceContext) -> bool:
-    """An extra cleanup Scan of an account the run read."""
-    account = facts.cleanup_scan_account(view, context)
-    return account is not None and str(account) in {str(read) for read in facts.read_targets(context)}
+def scan_of_read_accounts(view: dict[str, Any], context: DivergenceContext) -> bool:
+    """The fixed cleanup's Scan: it filters on accounts the run read (every one of them, up to 100 a Scan)."""
+    accounts = facts.cleanup_scan_accounts_of(view, context)
+    read = {str(account) for account in facts.read_targets(context)}
+    return bool(accounts) and {str(account) for account in accounts or []} <= read
+
+
+def scan_merged_into_one(view: dict[str, Any], context: DivergenceContext) -> bool:
+    """The legacy's cleanup Scan of a read account, which the candidate's Scan of every read account covers."""
+    accounts = facts.cleanup_scan_accounts_of(view, context)
+    if not accounts:
+        return False
+    covered = facts.cleaned_accounts(context.candidate_calls("Scan", "dynamodb"), context)
+    read = {str(account) for account in facts.read_targets(context)}
+    return {str(account) for account in accounts} <= read & covered
 
 
 def delete_of_an_unlisted_row(view: dict[str, Any], context: DivergenceContext) -> bool:
@@ -57,21 +69,15 @@ def kept_row_of_a_listed_server(view: dict[str, Any], context: DivergenceContext
 
 def stale_count_of_every_account(golden: dict[str, Any], candidate: dict[str, Any], context: DivergenceContext) -> bool:
     """The count is the candidate's successful deletes, and it cleaned up an account the legacy did not."""
-    cleaned_by_legacy = {
-        str(facts.cleanup_scan_account({"params": call.params}, context))
-        for call in context.golden_calls("Scan", "dynamodb")
-    }
-    cleaned_now = {
-        str(facts.cleanup_scan_account({"params": call.params}, context))
-        for call in context.candidate_calls("Scan", "dynamodb")
-    }
+    cleaned_by_legacy = facts.cleaned_accounts(context.golden_calls("Scan", "dynamodb"), context)
+    cleaned_now = facts.cleaned_accounts(context.candidate_calls("Scan", "dynamodb"), context)
     return candidate["staleRecordsDeleted"] == facts.successful_deletes(context) and bool(
-        cleaned_now - cleaned_by_legacy - {"None"}
+        cleaned_now - cleaned_by_legacy
     )
 
 
 def answers(golden: Cassette) -> list[Interaction]:
-    """The cleanup Scan and DeleteItems of every account the run read, as DynamoDB answers them after the run."""
+    """The cleanup Scan of every account the run read and its DeleteItems, as DynamoDB answers them after the run."""
     return cleanup_answers(golden, facts.read_targets(DivergenceContext(golden)))
 
 
@@ -80,11 +86,13 @@ DIVERGENCES = (
         name=NAME,
         defect=1,
         description=(
-            "stale inventory rows of every account that was read are removed (not only the last account's), and a "
-            "row is stale only when no account's DRS listed its server in this run"
+            "stale inventory rows of every account that was read are removed (not only the last account's), found by "
+            "one Scan of the table for all of them, and a row is stale only when no account's DRS listed its server "
+            "in this run"
         ),
         matcher=any_of(
-            reads("extra", "Scan", where=scan_of_a_read_account),
+            reads("extra", "Scan", where=scan_of_read_accounts),
+            reads("missing", "Scan", where=scan_merged_into_one),
             writes("extra", "DeleteItem", where=delete_of_an_unlisted_row),
             writes("missing", "DeleteItem", where=kept_row_of_a_listed_server),
             body_fields_differ("staleRecordsDeleted", where=stale_count_of_every_account),

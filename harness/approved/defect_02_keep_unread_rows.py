@@ -22,8 +22,8 @@ NAME = "defect-2-keep-unread-rows"
 
 def scan_of_an_unread_account(view: dict[str, Any], context: DivergenceContext) -> bool:
     """The legacy's cleanup Scan of an account whose AssumeRole failed."""
-    account = facts.cleanup_scan_account(view, context)
-    return account is not None and str(account) in facts.unread_accounts(context)
+    accounts = facts.cleanup_scan_accounts_of(view, context)
+    return bool(accounts) and {str(account) for account in accounts or []} <= facts.unread_accounts(context)
 
 
 def delete_of_an_unread_row(view: dict[str, Any], context: DivergenceContext) -> bool:

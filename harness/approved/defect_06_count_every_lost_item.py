@@ -20,12 +20,12 @@ from typing import Any
 from harness.approved.account_segments import target_account_rows
 from harness.approved.defect_05_no_hub_credentials_without_role import written_items
 from harness.approved.inventory_state import (
-    account_rows,
+    accounts_rows,
     cleanup_answers,
     cleanup_scan_params,
     inventory_table,
     key_of,
-    rows_after_run,
+    rows_at_cleanup,
 )
 from harness.cassette import Cassette, Interaction
 from harness.divergences import (
@@ -157,7 +157,7 @@ def _completes_instead_of_aborting(
 def _cleanup_scan(view: dict[str, Any], context: DivergenceContext) -> bool:
     """The stale cleanup's Scan of the last account, where the legacy aborted before it."""
     golden = context.golden
-    return aborted_at_final_flush(golden) and view["params"] == cleanup_scan_params(golden, last_account(golden))
+    return aborted_at_final_flush(golden) and view["params"] == cleanup_scan_params(golden, [last_account(golden)])
 
 
 def _stale_row_delete(view: dict[str, Any], context: DivergenceContext) -> bool:
@@ -167,7 +167,7 @@ def _stale_row_delete(view: dict[str, Any], context: DivergenceContext) -> bool:
         return False
     table = inventory_table(golden)
     key = key_of(view["params"].get("Key", {}))
-    rows = {key_of(row) for row in account_rows(rows_after_run(golden), last_account(golden))}
+    rows = {key_of(row) for row in accounts_rows(rows_at_cleanup(golden), [last_account(golden)])}
     sent = {
         key_of(request["PutRequest"]["Item"])
         for batch in inventory_batches(golden)

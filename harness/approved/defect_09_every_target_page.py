@@ -7,8 +7,9 @@ page 2). The refactored sync reads every page (`scan_every_page`) and syncs thos
 Expected differences, and nothing else: the Scan of page 2 (and later), and for each account on them, in order, what
 the sync does for an account: GetCallerIdentity, AssumeRole (RoleSessionName inventory-sync), DescribeSourceServers
 in every active region, and its region statuses (one `update_region_status` PutItem and one batch row per region).
-The stale cleanup, which covers every account read (defect 1's fix), also covers these accounts: their cleanup Scan
-and the DeleteItem of each of their rows (staleRecordsDeleted then counts them, as defect 1's approval checks).
+The stale cleanup, which covers every account read (defect 1's fix), also covers these accounts: its one Scan names
+the first page's accounts read and these (in account order), and the DeleteItem of each of their rows follows
+(staleRecordsDeleted then counts them, as defect 1's approval checks).
 Everything is answered from the golden and its scenario: the later pages
 from the scenario's target rows after the golden's LastEvaluatedKey (key order, as DynamoDB pages a Scan), the
 identity as the golden's, the AssumeRole with placeholder credentials of that account (the replayer maps them to
@@ -28,6 +29,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
+from harness.approved.cleanup_facts import read_targets
 from harness.approved.golden_accounts import (
     BATCH_OK,
     account_runs,
@@ -104,10 +106,12 @@ def _plan(golden: Cassette) -> Plan | None:
         new_writes.extend(account_writes)
     if not page:
         return None
-    cleanup = cleanup_answers(golden, [row.get("accountId") for row in page])
+    page_accounts = [row.get("accountId") for row in page]
+    cleanup = cleanup_answers(golden, [*read_targets(DivergenceContext(golden)), *page_accounts])
     declared.extend(call for call in cleanup if call.operation == "Scan")
     declared.extend(answer(_operation(params), params, _response(params), region=region) for params in new_writes)
-    deletes = [call for call in cleanup if call.operation == "DeleteItem"]
+    # The deletes of the later pages' accounts' rows (the first page's accounts' rows are defect 1's).
+    deletes = [call for call in cleanup_answers(golden, page_accounts) if call.operation == "DeleteItem"]
     declared.extend(deletes)
     write_keys = [call_key("dynamodb", region, HUB_IDENTITY, _operation(w), w) for w in new_writes]
     write_keys.extend(_key(call) for call in deletes)

@@ -1,18 +1,20 @@
 """What the inventory table holds when a fix's new cleanup calls reach it, computed from a golden and its scenario.
 
-Several fixes make stale-cleanup calls the legacy never made (a cleanup Scan per account, a cleanup after a run the
-legacy aborted). The golden has no answer for them, so their divergences declare `answers`, and the answers must be
-what DynamoDB would return: the scenario's `inventory_before` rows (the file the golden's header names, refused when
-its content hash no longer matches) plus every row the golden's run wrote to the inventory table, in write order, a
-later write of the same key replacing an earlier one, less the rows the golden deleted. A Scan is answered page by
-page as DynamoDB pages it: each page reads at most 1 MB of the table's items (rows in key order, sized as DynamoDB
-sizes items), returns those of them the filter keeps, and names the last item read as `LastEvaluatedKey`, which the
-next page's call passes back. A DeleteItem of any row the Scan returned is answered with an empty success.
+Several fixes make stale-cleanup calls the legacy never made (one cleanup Scan of every account read, a cleanup
+after a run the legacy aborted). The golden has no answer for them, so their divergences declare `answers`, and the
+answers must be what DynamoDB would return: the scenario's `inventory_before` rows (the file the golden's header
+names, refused when its content hash no longer matches) plus every row the golden's run wrote to the inventory table
+before its cleanup Scan, in write order, a later write of the same key replacing an earlier one. A Scan is answered
+page by page as DynamoDB pages it: each page reads at most 1 MB of the table's items (rows in key order, sized as
+DynamoDB sizes items), returns those of them the filter keeps (with only the attributes it projects, if it names
+any), and names the last item read as `LastEvaluatedKey`, which the next page's call passes back. A DeleteItem of
+any row the Scan returned is answered with an empty success.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -36,7 +38,12 @@ class Scenario(Protocol):
         ...
 
 
+# The legacy's cleanup filter (one account), and the fixed cleanup's for several accounts at once (up to 100).
 CLEANUP_FILTER = "sourceAccountId = :acct_id"
+CLEANUP_FILTER_OF_ACCOUNTS = re.compile(r"sourceAccountId IN \((:acct_\d+(?:, :acct_\d+)*)\)")
+CLEANUP_SCAN_ACCOUNTS = 100
+# The attributes the fixed cleanup's Scan of several accounts asks for (its ProjectionExpression).
+CLEANUP_ROW_FIELDS = ("sourceServerArn", "stagingAccountId", "sourceAccountId", "replicationRegion")
 KEY_FIELDS = ("sourceServerArn", "stagingAccountId")
 # The most item data one Scan page reads, before its filter applies (DynamoDB's 1 MB).
 SCAN_PAGE_BYTES = 1024 * 1024
@@ -122,16 +129,29 @@ def key_of(item: WireItem) -> tuple[str, str]:
     return (str(plain.get("sourceServerArn", "")), str(plain.get("stagingAccountId", "")))
 
 
-def rows_after_run(golden: Cassette) -> list[WireItem]:
-    """The inventory rows after the golden's writes and deletes, in key order."""
+def rows_at_cleanup(golden: Cassette) -> list[WireItem]:
+    """The inventory rows a stale-cleanup Scan finds, in key order: after the golden's writes, before its own cleanup.
+
+    That is the rows before the run, changed by every write the golden made before its first Scan of the inventory
+    table (the legacy's cleanup Scan, which follows its last inventory write), and every row that Scan returned (what
+    the table held for the legacy's account, which is all a live or shadow recording knows of the rows before it).
+    The legacy's cleanup deletes come after its Scan and are not applied: a fixed cleanup's Scan replaces the legacy's
+    and reads the same table.
+    """
     table = inventory_table(golden)
     rows: dict[tuple[str, str], WireItem] = {key_of(row): row for row in rows_before(golden)}
+    scanned = False
     for interaction in golden.interactions:
-        for put, item in _inventory_changes(interaction, table):
-            if put:
+        if interaction.operation == "Scan" and interaction.params.get("TableName") == table:
+            scanned = True
+            for item in (interaction.response or {}).get("Items", []):
                 rows[key_of(item)] = item
-            else:
-                rows.pop(key_of(item), None)
+        elif not scanned:
+            for put, item in _inventory_changes(interaction, table):
+                if put:
+                    rows[key_of(item)] = item
+                else:
+                    rows.pop(key_of(item), None)
     return [rows[key] for key in sorted(rows)]
 
 
@@ -155,19 +175,58 @@ def _inventory_changes(interaction: Interaction, table: str) -> Iterable[tuple[b
         yield False, params["Key"]
 
 
-def account_rows(rows: Sequence[WireItem], account_id: Any) -> list[WireItem]:
-    """The rows a cleanup Scan filtered on `sourceAccountId = account_id` returns (types compared as DynamoDB does)."""
-    wanted = TypeSerializer().serialize(account_id)
-    return [row for row in rows if row.get("sourceAccountId") == wanted]
+def accounts_rows(rows: Sequence[WireItem], account_ids: Sequence[Any]) -> list[WireItem]:
+    """The rows a cleanup Scan filtered on the accounts `account_ids` returns (types compared as DynamoDB does)."""
+    serializer = TypeSerializer()
+    wanted = [serializer.serialize(account_id) for account_id in account_ids]
+    return [row for row in rows if row.get("sourceAccountId") in wanted]
 
 
-def cleanup_scan_params(golden: Cassette, account_id: Any) -> dict[str, Any]:
-    """The wire parameters of the stale-cleanup Scan of one account, as the sync sends them (first page)."""
+def cleanup_scan_params(golden: Cassette, account_ids: Sequence[Any]) -> dict[str, Any]:
+    """The wire parameters of the stale-cleanup Scan of `account_ids` (1 to 100), as the sync sends them (first page).
+
+    One account: the legacy's own filter (`sourceAccountId = :acct_id`). Several: `sourceAccountId IN (:acct_0, ...)`,
+    placeholders numbered in account order, projected on the attributes the cleanup reads (`CLEANUP_ROW_FIELDS`).
+    """
+    serializer = TypeSerializer()
+    table = inventory_table(golden)
+    if len(account_ids) == 1:
+        values = {":acct_id": serializer.serialize(account_ids[0])}
+        return {"TableName": table, "FilterExpression": CLEANUP_FILTER, "ExpressionAttributeValues": values}
+    values = {f":acct_{number}": serializer.serialize(account) for number, account in enumerate(account_ids)}
     return {
-        "TableName": inventory_table(golden),
-        "FilterExpression": CLEANUP_FILTER,
-        "ExpressionAttributeValues": {":acct_id": TypeSerializer().serialize(account_id)},
+        "TableName": table,
+        "FilterExpression": f"sourceAccountId IN ({', '.join(values)})",
+        "ExpressionAttributeValues": values,
+        "ProjectionExpression": ", ".join(CLEANUP_ROW_FIELDS),
     }
+
+
+def projected(rows: Sequence[WireItem], projection: str | None) -> list[WireItem]:
+    """`rows` as a Scan with `projection` (attribute names, comma-separated) returns them: only those attributes."""
+    if projection is None:
+        return list(rows)
+    names = [name.strip() for name in projection.split(",")]
+    return [{name: row[name] for name in names if name in row} for row in rows]
+
+
+def cleanup_scan_accounts(params: Mapping[str, Any]) -> list[Any] | None:
+    """The accounts (typed, in filter order) a stale-cleanup Scan's parameters filter on; None for any other call."""
+    expression = params.get("FilterExpression")
+    values = params.get("ExpressionAttributeValues")
+    if not isinstance(values, Mapping):
+        return None
+    if expression == CLEANUP_FILTER:
+        names = [":acct_id"]
+    else:
+        matched = CLEANUP_FILTER_OF_ACCOUNTS.fullmatch(str(expression))
+        if matched is None:
+            return None
+        names = matched.group(1).split(", ")
+    if any(name not in values for name in names):
+        return None
+    plain = dynamodb_item({name: values[name] for name in names})
+    return [plain[name] for name in names]
 
 
 def attribute_value_size(value: dict[str, Any]) -> int:
@@ -211,16 +270,19 @@ def scan_pages(rows: Sequence[WireItem]) -> list[list[WireItem]]:
 
 
 def cleanup_answers(golden: Cassette, account_ids: Iterable[Any]) -> list[Interaction]:
-    """For each account: its cleanup Scan's pages answered from the table after the run, and a DeleteItem per row."""
-    pages = scan_pages(rows_after_run(golden))
+    """The fixed cleanup of `account_ids` answered from the table after the run, as the sync makes it: per 100
+    accounts, one Scan's pages, then a DeleteItem per row it found, in scan order."""
+    pages = scan_pages(rows_at_cleanup(golden))
     table, region = inventory_table(golden), table_region(golden)
+    accounts = list(account_ids)
     declared: list[Interaction] = []
-    for account_id in account_ids:
-        first_page = cleanup_scan_params(golden, account_id)
+    for first in range(0, len(accounts), CLEANUP_SCAN_ACCOUNTS):
+        chunk = accounts[first : first + CLEANUP_SCAN_ACCOUNTS]
+        first_page = cleanup_scan_params(golden, chunk)
         start: WireItem | None = None
         found: list[WireItem] = []
         for number, page in enumerate(pages):
-            kept = account_rows(page, account_id)
+            kept = projected(accounts_rows(page, chunk), first_page.get("ProjectionExpression"))
             response: dict[str, Any] = {"Items": kept, "Count": len(kept), "ScannedCount": len(page)}
             if number < len(pages) - 1:
                 response["LastEvaluatedKey"] = {name: page[-1][name] for name in KEY_FIELDS if name in page[-1]}

@@ -24,10 +24,12 @@ import json
 import logging
 import os
 import re
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -84,7 +86,7 @@ DRS_WORKERS_ENV = "INVENTORY_SYNC_DRS_WORKERS"
 EC2_WORKERS_ENV = "INVENTORY_SYNC_EC2_WORKERS"
 EC2_RETRY_WORKERS_ENV = "INVENTORY_SYNC_EC2_RETRY_WORKERS"
 GC_GEN0_THRESHOLD_ENV = "INVENTORY_SYNC_GC_GEN0_THRESHOLD"
-CLEANUP_WORKERS_ENV = "INVENTORY_SYNC_CLEANUP_WORKERS"
+SWITCH_INTERVAL_ENV = "INVENTORY_SYNC_SWITCH_INTERVAL_US"
 # Accounts held at once, from the start of their reads to the end of their writes (1: no read-ahead at all).
 DEFAULT_ACCOUNT_WINDOW = 3
 # DRS region queries in flight: the legacy's own per-account pool size (one paginator per region and account).
@@ -100,9 +102,12 @@ DEFAULT_EC2_RETRY_WORKERS = 10
 # objects die before a collection sees them: over the 9,000-server bench the collector's CPU fell from 1.75 s (at
 # 10,000) to 1.0 s, at the cost of at most that many young objects waiting for a collection. 0 keeps the default.
 DEFAULT_GC_GEN0_THRESHOLD = 100_000
-# Stale-cleanup Scans in flight at once (one per account read). Each filtered Scan reads the whole inventory table,
-# so this bounds how many full-table reads draw on its read capacity together.
-DEFAULT_CLEANUP_WORKERS = 4
+# The interpreter's thread switch interval during the run, in microseconds. A thread that wants the interpreter lock
+# asks the holder to drop it after this long (CPython's default: 5,000). The writer sleeps through every call and
+# then needs the lock back while readers parse pages and build rows: at 500, it waits at most about half a
+# millisecond per call for them instead of up to five (over the 9,000-server bench, about 0.5 ms less per write).
+# Shorter intervals cost CPU-bound threads more switches and gained nothing more there. 0 keeps the default.
+DEFAULT_SWITCH_INTERVAL_US = 500
 TIMING_STAGES = ("accounts", "drs", "ec2", "prepare", "writes", "cleanup")
 
 # DynamoDB numbers hold 38 significant digits; boto3 refuses (raises on) integers beyond them.
@@ -1185,14 +1190,35 @@ def unread_sources(reads: list[AccountRead], unreadable_accounts: list[Any]) -> 
 
 # The inventory row attributes the stale cleanup reads: the row's key, and where its server's DRS lives.
 CLEANUP_ROW_FIELDS = ("sourceServerArn", "stagingAccountId", "sourceAccountId", "replicationRegion")
+# An inventory row's primary key.
+INVENTORY_KEY_FIELDS = ("sourceServerArn", "stagingAccountId")
+# The most values DynamoDB accepts in one IN comparison: accounts beyond it are cleaned up by another Scan.
+CLEANUP_SCAN_ACCOUNTS = 100
 
 
-def cleanup_scan_params(table_name: str, account_id: Any) -> dict[str, Any]:
-    """The legacy's cleanup Scan of one account (`sourceAccountId = :acct_id`), as the Table resource sends it."""
+def cleanup_scan_params(table_name: str, account_ids: Sequence[Any]) -> dict[str, Any]:
+    """The stale cleanup's Scan of the rows whose sourceAccountId is one of `account_ids` (1 to 100, in order).
+
+    One account: the legacy's own Scan (`sourceAccountId = :acct_id`, as the Table resource sends it), so a run that
+    read one account makes exactly the legacy's calls. Several: `sourceAccountId IN (:acct_0, :acct_1, ...)`, the
+    placeholders numbered in account order, so the table is read once for all of them instead of once per account,
+    and only the attributes the cleanup reads (`CLEANUP_ROW_FIELDS`) come back: every account's rows, not one's, are
+    returned, and each row's other attributes would only be parsed to be dropped.
+    """
+    if len(account_ids) == 1:
+        return {
+            "TableName": table_name,
+            "FilterExpression": "sourceAccountId = :acct_id",
+            "ExpressionAttributeValues": {":acct_id": _TYPE_SERIALIZER.serialize(account_ids[0])},
+        }
+    names = [f":acct_{number}" for number in range(len(account_ids))]
     return {
         "TableName": table_name,
-        "FilterExpression": "sourceAccountId = :acct_id",
-        "ExpressionAttributeValues": {":acct_id": _TYPE_SERIALIZER.serialize(account_id)},
+        "FilterExpression": f"sourceAccountId IN ({', '.join(names)})",
+        "ExpressionAttributeValues": {
+            name: _TYPE_SERIALIZER.serialize(account_id) for name, account_id in zip(names, account_ids, strict=True)
+        },
+        "ProjectionExpression": ", ".join(CLEANUP_ROW_FIELDS),
     }
 
 
@@ -1204,21 +1230,29 @@ def plain_attribute(value: dict[str, Any]) -> Any:
     return _TYPE_DESERIALIZER.deserialize(value)
 
 
-def scan_account_rows(dynamodb_client: Any, table_name: str, account_id: Any) -> list[dict[str, Any]]:
-    """Every inventory row of `account_id`, by the legacy's paginated filtered Scan; only `CLEANUP_ROW_FIELDS` kept.
+def scan_cleanup_rows(
+    dynamodb_client: Any,
+    table_name: str,
+    account_ids: Sequence[Any],
+    current_keys: AbstractSet[tuple[Any, Any]] = frozenset(),
+) -> list[dict[str, Any]]:
+    """The inventory rows of `account_ids` that may be stale, by one paginated filtered Scan, in table order.
 
-    The calls are the Table resource's (the same parameters, each page's LastEvaluatedKey passed back as is), sent
-    through a plain client: only the few attributes the cleanup reads are converted from DynamoDB's wire form, not
-    every attribute of every row of every page.
+    The Scan is `cleanup_scan_params`; each page's LastEvaluatedKey is passed back as is, as the Table resource does.
+    A row whose (sourceServerArn, stagingAccountId) is among `current_keys` (servers the run listed) cannot be stale
+    and is dropped as its page arrives; of the others, only `CLEANUP_ROW_FIELDS` are kept, converted from DynamoDB's
+    wire form. The calls go through a plain client, so no other attribute of any row is ever converted.
     """
-    params = cleanup_scan_params(table_name, account_id)
+    params = cleanup_scan_params(table_name, account_ids)
     rows: list[dict[str, Any]] = []
     page: dict[str, Any] = {}
     while True:
         start = {"ExclusiveStartKey": page["LastEvaluatedKey"]} if "LastEvaluatedKey" in page else {}
         page = dynamodb_client.scan(**params, **start)
         for item in page.get("Items", []):
-            rows.append({name: plain_attribute(item[name]) for name in CLEANUP_ROW_FIELDS if name in item})
+            key = tuple(plain_attribute(item[name]) if name in item else None for name in INVENTORY_KEY_FIELDS)
+            if key not in current_keys:
+                rows.append({name: plain_attribute(item[name]) for name in CLEANUP_ROW_FIELDS if name in item})
         if "LastEvaluatedKey" not in page:
             return rows
 
@@ -1226,12 +1260,11 @@ def scan_account_rows(dynamodb_client: Any, table_name: str, account_id: Any) ->
 def delete_stale_rows(
     dynamodb_client: Any,
     table_name: str,
-    account_id: Any,
     rows: list[dict[str, Any]],
     synced_keys: set[tuple[Any, Any]],
     keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> int:
-    """Delete those of `account_id`'s `rows` that are stale, in scan order; return how many were deleted.
+    """Delete those of the scanned `rows` that are stale, in scan order; return how many were deleted.
 
     A row is stale when its (sourceServerArn, stagingAccountId) is not among `synced_keys` (every server the run
     read, in any account) and `keep` (rows whose DRS went unread this run) does not hold. Each DeleteItem is the
@@ -1245,11 +1278,11 @@ def delete_stale_rows(
             logger.warning(
                 "Keeping inventory row %s of account %s: its DRS region could not be read this run",
                 existing.get("sourceServerArn"),
-                account_id,
+                existing.get("sourceAccountId"),
             )
             continue
         try:
-            key = {name: existing[name] for name in ("sourceServerArn", "stagingAccountId")}
+            key = {name: existing[name] for name in INVENTORY_KEY_FIELDS}
             dynamodb_client.delete_item(
                 TableName=table_name, Key={name: _TYPE_SERIALIZER.serialize(value) for name, value in key.items()}
             )
@@ -1259,14 +1292,15 @@ def delete_stale_rows(
     return stale_deleted
 
 
-def cleanup_every_read_account(reads: list[AccountRead], unreadable_accounts: list[Any], scan_workers: int = 1) -> int:
-    """Clean up the stale rows of every account that was read, in account order; return how many were deleted.
+def cleanup_every_read_account(reads: list[AccountRead], unreadable_accounts: list[Any]) -> int:
+    """Clean up the stale rows of every account that was read; return how many were deleted.
 
-    Fixes legacy defects 1-3: each read account is cleaned against the servers of the whole run (not only the last
+    Fixes legacy defects 1-3: every read account is cleaned against the servers of the whole run (not only the last
     account, not with another account's list); an account that could not be read, and a region whose query failed,
     keep their rows; with no account read there is nothing to clean up (the legacy raised UnboundLocalError).
-    Every account's Scan runs first, up to `scan_workers` at once, so each sees the table as the last write left it
-    (as the legacy's one Scan did); the deletes then follow, account after account, in scan order.
+    The accounts' rows are read by one Scan for up to 100 accounts (the legacy's own Scan when one account was read),
+    so the table is read once, as the legacy's one Scan did, and after the last write; the deletes follow, in scan
+    order. Each further 100 accounts take another Scan and its deletes.
     """
     if not reads:
         logger.warning("Inventory sync: no target account could be read; stale cleanup skipped")
@@ -1274,13 +1308,12 @@ def cleanup_every_read_account(reads: list[AccountRead], unreadable_accounts: li
     synced_keys = synced_inventory_keys(reads)
     keep = unread_sources(reads, unreadable_accounts)
     table_name, client = get_inventory_table().name, default_client("dynamodb")
-    with bounded_executor(min(scan_workers, len(reads))) as scans:
-        scanned = [scans.submit(scan_account_rows, client, table_name, read.account_id) for read in reads]
-        rows_of = [future.result() for future in scanned]
-    return sum(
-        delete_stale_rows(client, table_name, read.account_id, rows, synced_keys, keep)
-        for read, rows in zip(reads, rows_of, strict=True)
-    )
+    accounts = [read.account_id for read in reads]
+    stale_deleted = 0
+    for start in range(0, len(accounts), CLEANUP_SCAN_ACCOUNTS):
+        rows = scan_cleanup_rows(client, table_name, accounts[start : start + CLEANUP_SCAN_ACCOUNTS], synced_keys)
+        stale_deleted += delete_stale_rows(client, table_name, rows, synced_keys, keep)
+    return stale_deleted
 
 
 def _positive_int_setting(name: str, default: int, minimum: int = 1) -> int:
@@ -1314,6 +1347,22 @@ def gc_gen0_threshold(threshold: int) -> Iterator[None]:
         gc.set_threshold(*previous)
 
 
+@contextmanager
+def thread_switch_interval(microseconds: int) -> Iterator[None]:
+    """Set the interpreter's thread switch interval to `microseconds` for the block (0: leave it alone).
+
+    A thread waiting for the interpreter lock gets it within about that long, so the writer, woken when a call
+    returns, is held up less by the threads parsing and building rows. The previous interval is restored at the end.
+    """
+    previous = sys.getswitchinterval()
+    if microseconds:
+        sys.setswitchinterval(microseconds / 1_000_000)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
 @dataclass(frozen=True)
 class PipelineSettings:
     """How far the sync's reads may run ahead of its writes, and how many calls may be in flight at once."""
@@ -1323,7 +1372,7 @@ class PipelineSettings:
     ec2_workers: int = DEFAULT_EC2_WORKERS
     ec2_retry_workers: int = DEFAULT_EC2_RETRY_WORKERS
     gc_gen0_threshold: int = DEFAULT_GC_GEN0_THRESHOLD
-    cleanup_workers: int = DEFAULT_CLEANUP_WORKERS
+    switch_interval_us: int = DEFAULT_SWITCH_INTERVAL_US
 
     @classmethod
     def from_environment(cls) -> "PipelineSettings":
@@ -1334,7 +1383,7 @@ class PipelineSettings:
             ec2_workers=_positive_int_setting(EC2_WORKERS_ENV, DEFAULT_EC2_WORKERS),
             ec2_retry_workers=_positive_int_setting(EC2_RETRY_WORKERS_ENV, DEFAULT_EC2_RETRY_WORKERS),
             gc_gen0_threshold=_positive_int_setting(GC_GEN0_THRESHOLD_ENV, DEFAULT_GC_GEN0_THRESHOLD, minimum=0),
-            cleanup_workers=_positive_int_setting(CLEANUP_WORKERS_ENV, DEFAULT_CLEANUP_WORKERS),
+            switch_interval_us=_positive_int_setting(SWITCH_INTERVAL_ENV, DEFAULT_SWITCH_INTERVAL_US, minimum=0),
         )
 
 
@@ -1697,10 +1746,14 @@ def sync_source_server_inventory() -> dict[str, Any]:
             accounts = collect_accounts_to_query()
         settings = PipelineSettings.from_environment()
         logger.info("Inventory sync pipeline: %s", settings)
-        with gc_gen0_threshold(settings.gc_gen0_threshold), reusing_client_classes():
+        with (
+            gc_gen0_threshold(settings.gc_gen0_threshold),
+            thread_switch_interval(settings.switch_interval_us),
+            reusing_client_classes(),
+        ):
             totals = sync_accounts(accounts, active_regions, now, clock, settings)
             with clock.stage("cleanup"):
-                stale_deleted = cleanup_every_read_account(totals.reads, totals.unreadable, settings.cleanup_workers)
+                stale_deleted = cleanup_every_read_account(totals.reads, totals.unreadable)
 
         body = {
             "message": "Source server inventory sync complete",

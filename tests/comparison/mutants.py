@@ -69,13 +69,16 @@ def cleanup_with_own_servers() -> dict[str, Any]:
     server list only, so rows another account's DRS listed in this run (servers whose origin is the account) go."""
     sync = _inventory_sync()
 
-    def clean_each_against_its_own(reads: list[Any], unreadable: list[Any], scan_workers: int = 1) -> int:
+    def clean_each_against_its_own(reads: list[Any], unreadable: list[Any]) -> int:
         keep = sync.unread_sources(reads, unreadable)
         client, table = sync.default_client("dynamodb"), sync.get_inventory_table().name
+        rows = sync.scan_cleanup_rows(client, table, [read.account_id for read in reads])
+        own_keys = {str(read.account_id): set(read.synced_keys) for read in reads}
         return sum(
-            int(sync.delete_stale_rows(client, table, read.account_id, rows, set(read.synced_keys), keep))
-            for read in reads
-            for rows in [sync.scan_account_rows(client, table, read.account_id)]
+            int(
+                sync.delete_stale_rows(client, table, [row], own_keys.get(str(row.get("sourceAccountId")), set()), keep)
+            )
+            for row in rows
         )
 
     with _swapped(sync, "cleanup_every_read_account", clean_each_against_its_own):

@@ -18,7 +18,8 @@ from harness.lambda_env import REPO_ROOT
 from harness.runner import run_scenario
 from harness.world.scenario import load_scenario
 
-OWN_LIST_CLEANUP = "tests.harness.divergence_candidates:cleanup_every_account"
+# The fix's calls (one Scan of every account read), each row judged against its own account's servers only.
+OWN_LIST_CLEANUP = "tests.comparison.mutants:cleanup_with_own_servers"
 SCENARIOS = REPO_ROOT / "scenarios"
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from harness.approved import defect_09_every_target_page as defect_9
 from harness.approved import registered_divergences
+from harness.approved.inventory_state import cleanup_scan_accounts
 from harness.cassette import Cassette
 from harness.divergences import answered_cassette, applicable, dynamodb_item
 from harness.gate import judge
@@ -46,12 +47,12 @@ def target_scans(calls: list[Any]) -> list[Any]:
 
 
 def cleanup_accounts(calls: list[Any]) -> list[str]:
-    """The account each stale-cleanup Scan filters on."""
+    """The accounts the stale-cleanup Scans filter on, in order."""
     return [
-        str(dynamodb_item(call.params["ExpressionAttributeValues"])[":acct_id"])
+        str(account)
         for call in calls
-        if call.operation == "Scan" and "FilterExpression" in call.params and "ExpressionAttributeValues" in call.params
-        if call.params["TableName"] == "source-server-inventory"
+        if call.operation == "Scan" and call.params["TableName"] == "source-server-inventory"
+        for account in cleanup_scan_accounts(call.params) or []
     ]
 
 

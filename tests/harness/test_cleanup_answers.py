@@ -1,8 +1,8 @@
 """The answers a fix's extra cleanup Scans get (`inventory_state.cleanup_answers`): DynamoDB's pages, not one page.
 
-A cleanup Scan filtered on one account reads the whole table, 1 MB of items per page, and returns the matching rows
-of each page. The declared answers page the table after the golden's run the same way, so a replay answers the
-candidate's paginated Scan call for call, and never with one page larger than DynamoDB would send.
+A cleanup Scan filtered on its accounts reads the whole table, 1 MB of items per page, and returns the matching rows
+of each page. The declared answers page the table as the golden's cleanup found it the same way, so a replay answers
+the candidate's paginated Scan call for call, and never with one page larger than DynamoDB would send.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from boto3.dynamodb.types import TypeSerializer
 
 from harness.approved.inventory_state import (
     SCAN_PAGE_BYTES,
-    account_rows,
+    accounts_rows,
     cleanup_answers,
+    cleanup_scan_accounts,
     cleanup_scan_params,
     item_size,
-    rows_after_run,
+    rows_at_cleanup,
     scan_pages,
 )
 from harness.cassette import HUB_IDENTITY, Cassette, Interaction
@@ -67,14 +68,14 @@ def test_a_table_over_a_megabyte_is_answered_in_pages_chained_by_their_last_eval
     scans = [answer for answer in answers if answer.operation == "Scan"]
     deletes = [answer for answer in answers if answer.operation == "DeleteItem"]
 
-    table_rows = rows_after_run(golden)
+    table_rows = rows_at_cleanup(golden)
     assert len(scans) == len(scan_pages(table_rows)) >= sum(map(item_size, table_rows)) / SCAN_PAGE_BYTES > 2
-    assert scans[0].params == cleanup_scan_params(golden, ACCOUNT_A)
+    assert scans[0].params == cleanup_scan_params(golden, [ACCOUNT_A])
     for previous, following in pairwise(scans):
         assert following.params == {**scans[0].params, "ExclusiveStartKey": previous.response["LastEvaluatedKey"]}
     assert "LastEvaluatedKey" not in scans[-1].response
     returned = [item for scan in scans for item in scan.response["Items"]]
-    assert returned == account_rows(table_rows, ACCOUNT_A)
+    assert returned == accounts_rows(table_rows, [ACCOUNT_A])
     assert sum(scan.response["ScannedCount"] for scan in scans) == len(rows)
     assert all(sum(map(item_size, page)) <= SCAN_PAGE_BYTES for page in scan_pages(table_rows))
     assert len(deletes) == len(returned) == 1600
@@ -98,3 +99,94 @@ def test_item_sizes_count_names_and_values_as_dynamodb_does() -> None:
     assert item_size({"m": {"M": {"k": {"S": "v"}}}, "l": {"L": [{"S": "ab"}]}}) == (1 + 3 + 1 + 1 + 1) + (
         1 + 3 + 1 + 2
     )
+
+
+def test_several_accounts_are_answered_by_one_scan_naming_them_in_order() -> None:
+    rows = [row(number, [ACCOUNT_A, ACCOUNT_B, "333333333333"][number % 3]) for number in range(9)]
+    golden = golden_writing(rows)
+
+    (scan, *deletes) = cleanup_answers(golden, [ACCOUNT_B, ACCOUNT_A])
+
+    assert scan.params == {
+        "TableName": TABLE,
+        "FilterExpression": "sourceAccountId IN (:acct_0, :acct_1)",
+        "ExpressionAttributeValues": {":acct_0": {"S": ACCOUNT_B}, ":acct_1": {"S": ACCOUNT_A}},
+        "ProjectionExpression": "sourceServerArn, stagingAccountId, sourceAccountId, replicationRegion",
+    }
+    assert cleanup_scan_accounts(scan.params) == [ACCOUNT_B, ACCOUNT_A]
+    fields = ("sourceServerArn", "stagingAccountId", "sourceAccountId")  # the rows here have no replicationRegion
+    in_table_order = [
+        {name: item[name] for name in fields}
+        for item in rows_at_cleanup(golden)
+        if item["sourceAccountId"]["S"] != "333333333333"
+    ]
+    assert scan.response["Items"] == in_table_order and scan.response["ScannedCount"] == 9
+    assert [delete.params["Key"]["sourceServerArn"] for delete in deletes] == [
+        item["sourceServerArn"] for item in in_table_order
+    ]
+
+
+def test_over_a_hundred_accounts_take_a_scan_per_hundred() -> None:
+    accounts = [f"{number:012d}" for number in range(1, 206)]
+    golden = golden_writing([row(number, account) for number, account in enumerate(accounts)])
+
+    scans = [answer for answer in cleanup_answers(golden, accounts) if answer.operation == "Scan"]
+
+    assert [cleanup_scan_accounts(scan.params) for scan in scans] == [accounts[:100], accounts[100:200], accounts[200:]]
+    assert [scan.response["Count"] for scan in scans] == [100, 100, 5]
+
+
+def test_only_the_cleanup_filters_name_accounts() -> None:
+    legacy = {"FilterExpression": "sourceAccountId = :acct_id", "ExpressionAttributeValues": {":acct_id": {"N": "7"}}}
+
+    assert cleanup_scan_accounts(legacy) == [7]
+    assert cleanup_scan_accounts({"TableName": TABLE}) is None
+    assert cleanup_scan_accounts({**legacy, "FilterExpression": "sourceAccountId IN (:acct_0)"}) is None
+    assert cleanup_scan_accounts({**legacy, "FilterExpression": "hostname = :acct_id"}) is None
+
+
+def test_the_table_is_answered_as_the_cleanup_found_it_before_the_legacy_deleted() -> None:
+    rows = [row(number, ACCOUNT_A) for number in range(3)]
+    golden = golden_writing(rows)
+    legacy_cleanup = [
+        Interaction("dynamodb", "us-east-1", HUB_IDENTITY, "Scan", cleanup_scan_params(golden, [ACCOUNT_A]), {}),
+        Interaction(
+            "dynamodb",
+            "us-east-1",
+            HUB_IDENTITY,
+            "DeleteItem",
+            {"TableName": TABLE, "Key": {name: rows[0][name] for name in ("sourceServerArn", "stagingAccountId")}},
+            {},
+        ),
+    ]
+    cleaned = Cassette(golden.header, [*golden.interactions, *legacy_cleanup])
+
+    assert (
+        rows_at_cleanup(cleaned)
+        == rows_at_cleanup(golden)
+        == sorted(rows, key=lambda item: item["sourceServerArn"]["S"])
+    )
+
+
+def test_rows_the_legacys_scan_found_are_answered_though_no_scenario_names_them() -> None:
+    # A live or shadow recording names no scenario: the table before the run is known only from the legacy's own
+    # cleanup Scan, which found a row no write of the run made (a stale row of the last account).
+    written = [row(number, ACCOUNT_A) for number in range(2)]
+    stale = row(99, ACCOUNT_B)
+    golden = golden_writing(written)
+    legacy_scan = Interaction(
+        "dynamodb",
+        "us-east-1",
+        HUB_IDENTITY,
+        "Scan",
+        cleanup_scan_params(golden, [ACCOUNT_B]),
+        {"Items": [stale], "Count": 1, "ScannedCount": 3},
+    )
+    recorded = Cassette(golden.header, [*golden.interactions, legacy_scan])
+
+    (scan, *deletes) = cleanup_answers(recorded, [ACCOUNT_A, ACCOUNT_B])
+
+    assert [item["sourceServerArn"] for item in scan.response["Items"]] == [
+        item["sourceServerArn"] for item in sorted([*written, stale], key=lambda item: item["sourceServerArn"]["S"])
+    ]
+    assert len(deletes) == 3

@@ -1,7 +1,8 @@
 """Unit tests of the stale cleanup: `cleanup_every_read_account` and its helpers.
 
 An account's inventory rows whose servers no account listed in the run are deleted; rows whose DRS account or region
-could not be read are kept (legacy defects 1-3 fixed, approved divergences in harness/approved/).
+could not be read are kept (legacy defects 1-3 fixed, approved divergences in harness/approved/). One Scan reads the
+rows of every account read (the legacy's own Scan when there is one), up to 100 accounts a Scan.
 """
 
 from __future__ import annotations
@@ -176,8 +177,20 @@ def test_every_read_account_is_cleaned_against_the_servers_of_the_whole_run(sync
     with recording() as recorder:
         deleted = sync.cleanup_every_read_account(reads, [])
 
-    scans = calls(recorder, "dynamodb", "Scan")
-    assert [scan.params["ExpressionAttributeValues"][":acct_id"]["S"] for scan in scans] == [PROD, WORKLOADS]
+    [scan] = calls(recorder, "dynamodb", "Scan")
+    assert scan.params == {
+        "TableName": INVENTORY_TABLE,
+        "FilterExpression": "sourceAccountId IN (:acct_0, :acct_1)",
+        "ExpressionAttributeValues": {":acct_0": {"S": PROD}, ":acct_1": {"S": WORKLOADS}},
+        "ProjectionExpression": "sourceServerArn, stagingAccountId, sourceAccountId, replicationRegion",
+    }
+    # Only the attributes the cleanup reads come back.
+    assert {name for item in scan.response["Items"] for name in item} <= {
+        "sourceServerArn",
+        "stagingAccountId",
+        "sourceAccountId",
+        "replicationRegion",
+    }
     # PROD: b and (a, STAGING); WORKLOADS: d, which no DRS listed. e was listed by PROD's DRS.
     assert deleted == 3
     assert keys(world.tables()["inventory"]) == keys([row("a"), row("c"), replicated])
@@ -191,3 +204,19 @@ def test_with_no_account_read_nothing_is_scanned_or_deleted(sync_world: Any) -> 
 
     assert recorder.interactions == []
     assert len(world.tables()["inventory"]) == len(INVENTORY)
+
+
+def test_the_rows_of_many_accounts_are_read_by_a_scan_per_hundred_accounts(sync_world: Any) -> None:
+    accounts = [f"{number:012d}" for number in range(1, 151)]
+    world = sync_world(scenario(inventory_before=[row(account, account=account) for account in accounts]))
+    sync = world.module
+    reads = [sync.AccountRead(account, frozenset()) for account in accounts]
+
+    with recording() as recorder:
+        deleted = sync.cleanup_every_read_account(reads, [])
+
+    scans = calls(recorder, "dynamodb", "Scan")
+    assert [len(scan.params["ExpressionAttributeValues"]) for scan in scans] == [100, 50]
+    assert scans[1].params["ExpressionAttributeValues"][":acct_0"] == {"S": accounts[100]}
+    assert deleted == 150
+    assert world.tables()["inventory"] == []

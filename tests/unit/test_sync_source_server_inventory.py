@@ -9,6 +9,7 @@ approved divergences (fixed legacy defects, harness/approved/).
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,25 +166,25 @@ class TestTwoAccountSync:
         steps = operations(two_accounts_run.recorder)
 
         # Active regions, then the target accounts, then per account: identity, role, DRS, region statuses,
-        # enrichment, inventory writes; last, the cleanup: every account's Scan (concurrent, so in any order), then
-        # the stale rows' deletes, in account order.
+        # enrichment, inventory writes; last, the cleanup: one Scan of every account read, then the stale rows'
+        # deletes, in the order the Scan returned them.
         assert steps[:3] == ["dynamodb:Scan", "dynamodb:Scan", "sts:GetCallerIdentity"]
         scans = calls(two_accounts_run.recorder, "dynamodb", "Scan")
         assert [scan.params["TableName"] for scan in scans] == [
             REGION_STATUS_TABLE,
             TARGET_ACCOUNTS_TABLE,
             "source-server-inventory",
-            "source-server-inventory",
         ]
-        assert sorted(scan.params["ExpressionAttributeValues"][":acct_id"]["S"] for scan in scans[2:]) == sorted(
-            [PROD, WORKLOADS]
-        )
-        assert steps[-4:] == ["dynamodb:Scan", "dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:DeleteItem"]
+        assert scans[2].params["FilterExpression"] == "sourceAccountId IN (:acct_0, :acct_1)"
+        assert scans[2].params["ExpressionAttributeValues"] == {":acct_0": {"S": PROD}, ":acct_1": {"S": WORKLOADS}}
+        assert steps[-3:] == ["dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:DeleteItem"]
         deletes = calls(two_accounts_run.recorder, "dynamodb", "DeleteItem")
-        assert [delete.params["Key"]["sourceServerArn"]["S"] for delete in deletes] == [
-            stale_row("gone-prod", PROD)["sourceServerArn"],
-            stale_row("gone-workloads", WORKLOADS)["sourceServerArn"],
-        ]
+        scanned = [item["sourceServerArn"]["S"] for item in scans[2].response["Items"]]
+        deleted = [delete.params["Key"]["sourceServerArn"]["S"] for delete in deletes]
+        assert deleted == [arn for arn in scanned if arn in deleted]
+        assert sorted(deleted) == sorted(
+            [stale_row("gone-prod", PROD)["sourceServerArn"], stale_row("gone-workloads", WORKLOADS)["sourceServerArn"]]
+        )
         second_account_start = next(
             index
             for index, call in enumerate(two_accounts_run.recorder.interactions)
@@ -330,3 +331,42 @@ def test_replaying_a_legacy_golden_gives_identical_calls_and_outputs_but_for_app
     verdict = judge(read_golden(GOLDEN_DIR / golden), "refactored")
 
     assert verdict.passed, verdict.uncovered[:3]
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected_us"),
+    [(None, 500), ("250", 250), ("0", None), ("fast", 500)],
+    ids=["default", "set", "zero-leaves-it", "invalid-falls-back"],
+)
+def test_the_run_shortens_the_thread_switch_interval_and_restores_it(
+    sync_world: Any, monkeypatch: pytest.MonkeyPatch, setting: str | None, expected_us: int | None
+) -> None:
+    env = {} if setting is None else {"INVENTORY_SYNC_SWITCH_INTERVAL_US": setting}
+    world = sync_world(scenario(target_accounts=[target_row(PROD)], env=env))
+    sync = world.module
+    during: list[float] = []
+    real_cleanup = sync.cleanup_every_read_account
+
+    def cleanup_noting_the_interval(*args: Any) -> int:
+        """The real cleanup, run after the last write, noting the interval the run set."""
+        during.append(sys.getswitchinterval())
+        return int(real_cleanup(*args))
+
+    monkeypatch.setattr(sync, "cleanup_every_read_account", cleanup_noting_the_interval)
+    before = sys.getswitchinterval()
+
+    assert sync.sync_source_server_inventory()["statusCode"] == 200
+
+    assert during == [pytest.approx(before if expected_us is None else expected_us / 1_000_000)]
+    assert sys.getswitchinterval() == before
+
+
+def test_the_switch_interval_is_restored_when_the_block_fails(sync_world: Any) -> None:
+    sync = sync_world(scenario()).module
+    before = sys.getswitchinterval()
+
+    with pytest.raises(RuntimeError), sync.thread_switch_interval(300):
+        assert sys.getswitchinterval() == pytest.approx(0.0003)
+        raise RuntimeError("the run failed")
+
+    assert sys.getswitchinterval() == before
