@@ -34,6 +34,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_complete
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ParamSpec, TypeVar
 
 import boto3
@@ -87,7 +88,8 @@ EC2_WORKERS_ENV = "INVENTORY_SYNC_EC2_WORKERS"
 EC2_RETRY_WORKERS_ENV = "INVENTORY_SYNC_EC2_RETRY_WORKERS"
 GC_GEN0_THRESHOLD_ENV = "INVENTORY_SYNC_GC_GEN0_THRESHOLD"
 SWITCH_INTERVAL_ENV = "INVENTORY_SYNC_SWITCH_INTERVAL_US"
-# Accounts held at once, from the start of their reads to the end of their writes (1: no read-ahead at all).
+# Accounts held at once, from the start of their reads to the end of their writes (1: no read-ahead at all, neither of
+# later accounts nor of the origin groups' clients, whose calls then follow the account's region statuses).
 DEFAULT_ACCOUNT_WINDOW = 3
 # DRS region queries in flight: the legacy's own per-account pool size (one paginator per region and account).
 DEFAULT_DRS_WORKERS = DRS_MAX_WORKERS
@@ -277,23 +279,32 @@ def document_parts(value: Any, parts: dict[str, Any] | None) -> Any:
 
 
 def list_drs_source_servers(
-    drs_client: Any, region: str, account_id: str | None, servers: list[dict[str, Any]] | None = None
+    drs_client: Any,
+    region: str,
+    account_id: str | None,
+    servers: list[dict[str, Any]] | None = None,
+    on_page: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Return every DRS source server of a client's region (all pages), each tagged `_queryRegion`/`_queryAccount`.
 
     The servers are appended to `servers` (a new list when None) page by page as they are read, so a caller that
     passes its own list keeps the pages read before a failing one (defect 7's fix). Each is kept reduced to the parts
     of it the sync reads (`document_parts`): an account's servers wait for their EC2 details and their turn to be
-    written while later accounts are read, and the whole documents would be most of the run's memory.
+    written while later accounts are read, and the whole documents would be most of the run's memory. `on_page`
+    hears of the servers of each page that more pages follow (while the region's listing still has calls to wait
+    for), once they are kept.
     """
     servers = [] if servers is None else servers
     paginator = drs_client.get_paginator("describe_source_servers")
     for page in paginator.paginate():
+        first = len(servers)
         for document in page.get("items", []):
             server = document_parts(document, SERVER_DOCUMENT_PARTS)
             server["_queryRegion"] = region
             server["_queryAccount"] = account_id
             servers.append(server)
+        if on_page is not None and page.get("nextToken"):
+            on_page(servers[first:])
     return servers
 
 
@@ -378,7 +389,12 @@ def drs_error_result(
     }
 
 
-def query_drs_single_region(region: str, account_id: str | None, credentials: dict[str, Any] | None) -> dict[str, Any]:
+def query_drs_single_region(
+    region: str,
+    account_id: str | None,
+    credentials: dict[str, Any] | None,
+    on_page: Callable[[list[dict[str, Any]]], None] | None = None,
+) -> dict[str, Any]:
     """Query every DRS source server of one region and answer `{"status": "success", "servers": [...]}`.
 
     The client (with `credentials`, or the Lambda's own when None) uses the short-timeout single-retry config. Any
@@ -388,11 +404,13 @@ def query_drs_single_region(region: str, account_id: str | None, credentials: di
     ThrottlingException, ServiceQuotaExceededException and InternalServerException arrive as ClientError carrying
     their code and are named by it; any other ClientError is "ClientError"; a non-ClientError is "Exception" (or
     UnrecognizedClientException when its text names it). The region status and message stay the legacy's.
+    `on_page` hears of the servers of each page that more pages follow (`list_drs_source_servers`).
     """
     servers: list[dict[str, Any]] = []
     try:
         drs_client = create_drs_client(region, credentials=credentials, config=CLIENT_CONFIG)
-        return {"status": "success", "servers": list_drs_source_servers(drs_client, region, account_id, servers)}
+        listed = list_drs_source_servers(drs_client, region, account_id, servers, on_page)
+        return {"status": "success", "servers": listed}
     except ClientError as error:
         error_code = error.response.get("Error", {}).get("Code", "")
         error_type = error_code if error_code in DRS_CLIENT_ERROR_TYPES else "ClientError"
@@ -588,6 +606,58 @@ def group_instances_by_origin(servers: list[dict[str, Any]], account_id: Any) ->
     return ec2_groups
 
 
+def origin_groups_named(servers: list[dict[str, Any]], account_id: Any) -> list[tuple[Any, Any]]:
+    """The origin groups (`group_instances_by_origin` keys) of `servers`, in first-seen order; a server whose group
+    cannot be told (a document the grouping would fail on) is passed over."""
+    named: dict[tuple[Any, Any], None] = {}
+    for server in servers:
+        try:
+            named.update(dict.fromkeys(group_instances_by_origin([server], account_id)))
+        except Exception:
+            continue
+    return list(named)
+
+
+class OriginClients:
+    """One account's EC2 clients per origin group, each made as soon as a DRS page names the group.
+
+    Making a group's client is the group's first calls (GetCallerIdentity, and GetItem + AssumeRole for another
+    account: `create_origin_ec2_client`), which depend on nothing but the group's key. Every server a page lists is
+    kept (defect 7's fix keeps the pages read before a failing one), so every group a page names is described later,
+    with exactly these calls, once each: made here while the region's next page is being read, they are no longer in
+    the way of the account's first inventory rows. Only pages that more pages follow are noted (there is no wait to
+    fill after a region's last page), so an account whose regions answer in one page makes its calls in the legacy's
+    order. `connect` hands a group's client to its describe task.
+    """
+
+    def __init__(
+        self,
+        account_id: Any,
+        executor: Executor,
+        create: Callable[[Any, Any], tuple[Any, dict[str, Any] | None]],
+    ) -> None:
+        """No group named yet; clients will be made by `create(src_account, src_region)` on `executor`."""
+        self._account_id = account_id
+        self._executor = executor
+        self._create = create
+        self._made: dict[tuple[Any, Any], Future[tuple[Any, dict[str, Any] | None]]] = {}
+        self._lock = threading.Lock()
+
+    def note_page(self, servers: list[dict[str, Any]]) -> None:
+        """Start making the client of every group a page's `servers` name for the first time (from a DRS thread)."""
+        for key in origin_groups_named(servers, self._account_id):
+            with self._lock:
+                if key in self._made:
+                    continue
+                self._made[key] = self._executor.submit(self._create, *key)
+
+    def connect(self, src_account: Any, src_region: Any) -> tuple[Any, dict[str, Any] | None]:
+        """The group's client and credentials: the one made ahead (or its failure, raised), else made now."""
+        with self._lock:
+            made = self._made.get((src_account, src_region))
+        return made.result() if made is not None else self._create(src_account, src_region)
+
+
 def origin_account_role(src_account: Any) -> tuple[Any, Any]:
     """Return the (roleArn, externalId) to reach an origin account's EC2: its target accounts row, else the defaults.
 
@@ -641,6 +711,7 @@ def collect_group_instance_details(
     credentials: dict[str, Any] | None,
     ec2_details: dict[str, dict[str, Any]],
     retry_executor: Executor | None = None,
+    on_chunk: Callable[[], None] | None = None,
 ) -> None:
     """Add the EC2 details of one origin group's instances to `ec2_details`, in DescribeInstances chunks of 100.
 
@@ -648,7 +719,7 @@ def collect_group_instance_details(
     given). The chunk call itself is made here, not through `query_ec2_instances`, because that function answers `{}`
     on error and the caller must see the chunk's ClientError to trigger the per-id retry (DESIGN.md names this case);
     any other error propagates, and the caller skips the rest of the group, as the legacy. Chunks stay sequential:
-    a chunk after such an error is never requested.
+    a chunk after such an error is never requested. `on_chunk` is called as each chunk's details are in.
     """
     for start in range(0, len(instance_ids), EC2_CHUNK_SIZE):
         chunk = instance_ids[start : start + EC2_CHUNK_SIZE]
@@ -659,6 +730,8 @@ def collect_group_instance_details(
             logger.warning("DescribeInstances failed for a chunk in %s, retrying ids one by one: %s", src_region, error)
             retried = retry_instances_one_by_one(ec2_client, src_region, chunk, credentials, retry_executor)
             ec2_details.update(retried)
+        if on_chunk is not None:
+            on_chunk()
 
 
 def retry_instances_one_by_one(
@@ -693,19 +766,33 @@ def describe_origin_group(
     instance_ids: list[str],
     retry_executor: Executor | None = None,
     sts_client: Any = None,
+    progress: "OriginGroupProgress | None" = None,
+    connect: Callable[[Any, Any], tuple[Any, dict[str, Any] | None]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Return the EC2 details of one origin group; on a failure, those collected before it (the failure is logged).
 
     Creates the origin's EC2 client (one GetCallerIdentity, and GetItem + AssumeRole for another account, through
     `sts_client` when given), then describes the instances in chunks (failed chunks retried id by id on
-    `retry_executor`). Any failure skips the rest of the group and keeps what was read, as the legacy.
+    `retry_executor`). Any failure skips the rest of the group and keeps what was read, as the legacy. With a
+    `progress`, the details go into its dict, each chunk is announced as it is in, and the group as done at the end.
+    `connect(src_account, src_region)`, when given, hands over the client instead (`OriginClients.connect`: the same
+    calls, made as soon as DRS named the group).
     """
-    details: dict[str, dict[str, Any]] = {}
+    details: dict[str, dict[str, Any]] = {} if progress is None else progress.details
+    on_chunk = None if progress is None else progress.chunk_resolved
     try:
-        ec2_client, credentials = create_origin_ec2_client(src_account, src_region, sts_client)
-        collect_group_instance_details(ec2_client, src_region, instance_ids, credentials, details, retry_executor)
+        if connect is not None:
+            ec2_client, credentials = connect(src_account, src_region)
+        else:
+            ec2_client, credentials = create_origin_ec2_client(src_account, src_region, sts_client)
+        collect_group_instance_details(
+            ec2_client, src_region, instance_ids, credentials, details, retry_executor, on_chunk
+        )
     except Exception as error:
         logger.warning("EC2 enrichment skipped for account %s in %s: %s", src_account, src_region, error)
+    finally:
+        if progress is not None:
+            progress.finish()
     return details
 
 
@@ -715,12 +802,89 @@ def submit_origin_groups(
     retry_executor: Executor | None,
     describe: Callable[..., dict[str, dict[str, Any]]] = describe_origin_group,
     sts_client: Any = None,
+    progresses: Sequence["OriginGroupProgress | None"] | None = None,
+    connect: Callable[[Any, Any], tuple[Any, dict[str, Any] | None]] | None = None,
 ) -> list[Future[dict[str, dict[str, Any]]]]:
-    """Submit one `describe` (describe_origin_group) per origin group, in group order; return the futures in order."""
-    return [
-        group_executor.submit(describe, src_account, src_region, instance_ids, retry_executor, sts_client)
-        for (src_account, src_region), instance_ids in groups.items()
-    ]
+    """Submit one `describe` (describe_origin_group) per origin group, in group order; return the futures in order.
+
+    `progresses`, when given, holds each group's `OriginGroupProgress`, in group order; a group whose task never runs
+    (cancelled when the run fails) is marked done all the same, so nothing waits for it forever. `connect` is passed
+    on to each `describe`.
+    """
+    progress_of = list(progresses) if progresses is not None else [None] * len(groups)
+    futures: list[Future[dict[str, dict[str, Any]]]] = []
+    for ((src_account, src_region), instance_ids), progress in zip(groups.items(), progress_of, strict=True):
+        future = group_executor.submit(
+            describe, src_account, src_region, instance_ids, retry_executor, sts_client, progress, connect
+        )
+        if progress is not None:
+            future.add_done_callback(progress.finish_with)
+        futures.append(future)
+    return futures
+
+
+class OriginGroupProgress:
+    """One origin group's EC2 details as its describe task fills them, chunk by chunk, for readers to wait on."""
+
+    def __init__(self) -> None:
+        """No chunk in yet."""
+        self.details: dict[str, dict[str, Any]] = {}
+        self._resolved = 0
+        self._done = False
+        self._condition = threading.Condition()
+
+    def chunk_resolved(self) -> None:
+        """The next chunk's details are in (described, or retried id by id): the ids it holds have their details."""
+        with self._condition:
+            self._resolved += 1
+            self._condition.notify_all()
+
+    def finish(self) -> None:
+        """The group is done: every chunk is in, or the rest was skipped after a failure (as the legacy skips it)."""
+        with self._condition:
+            self._done = True
+            self._condition.notify_all()
+
+    def finish_with(self, _task: Future[Any]) -> None:
+        """`finish`, as the done callback of the group's task (whether it ran or was cancelled)."""
+        self.finish()
+
+    def wait_for_chunk(self, index: int) -> None:
+        """Wait until chunk `index` (from 0) is in, or the group is done."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._done or self._resolved > index)
+
+
+class PendingEc2Details:
+    """An account's EC2 details while its origin groups are being described, each instance's given once it is final.
+
+    The legacy describes every group, then merges their details in group order (a later group wins an id), then
+    builds the rows. Here a row waits only for the chunks that ask for its instance (in any group): once they are in,
+    no later call can change its details, so the first rows are written while later chunks are still being described.
+    DescribeInstances answers for the ids it is asked for only, so an id's details come from those chunks.
+    """
+
+    def __init__(self, groups: dict[tuple[Any, Any], list[str]]) -> None:
+        """One progress per group (in group order), and where each instance id is asked for: (group, chunk) pairs."""
+        self.progresses = [OriginGroupProgress() for _ in groups]
+        self._asked_in: dict[Any, list[tuple[int, int]]] = {}
+        for group_index, instance_ids in enumerate(groups.values()):
+            for position, instance_id in enumerate(instance_ids):
+                try:
+                    self._asked_in.setdefault(instance_id, []).append((group_index, position // EC2_CHUNK_SIZE))
+                except TypeError:  # an unhashable id: its row cannot be built (its lookup raises there too)
+                    continue
+
+    def details_of(self, instance_id: Any) -> dict[str, Any] | None:
+        """The instance's details as the merged groups give them (None without any), once every chunk asking is in."""
+        asked_in = self._asked_in.get(instance_id, [])
+        for group_index, chunk in asked_in:
+            self.progresses[group_index].wait_for_chunk(chunk)
+        for group_index, _ in reversed(asked_in):
+            found = self.progresses[group_index].details.get(instance_id)
+            if found is not None:
+                return found
+        return None
 
 
 def merge_group_details(group_futures: list[Future[dict[str, dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
@@ -813,17 +977,24 @@ def inventory_item_from_server(
         "disks": [{"deviceName": disk.get("deviceName") or "", "bytes": disk.get("bytes") or 0} for disk in disks],
     }
 
-    details = ec2_details.get(server_instance_id)
-    if details:
-        item["networkConfig"] = {
+    item.update(ec2_item_parts(ec2_details.get(server_instance_id)))
+    return item
+
+
+def ec2_item_parts(details: dict[str, Any] | None) -> dict[str, Any]:
+    """The attributes an instance's EC2 details add at the end of its inventory row: none without details."""
+    if not details:
+        return {}
+    return {
+        "networkConfig": {
             "vpcId": details["vpcId"],
             "subnetId": details["subnetId"],
             "privateIp": details["privateIp"],
             "securityGroups": details["securityGroups"],
             "instanceProfile": details["instanceProfile"],
-        }
-        item["sourceTags"] = details["tags"]
-    return item
+        },
+        "sourceTags": details["tags"],
+    }
 
 
 def to_attribute_value(value: Any) -> dict[str, Any]:
@@ -908,6 +1079,36 @@ class PreparedInventory:
     arns: list[Any]
     rows: Sequence[str | dict[str, Any] | Exception]
     typed: bool
+    completion: "RowCompletion | None" = None
+
+
+@dataclass(frozen=True)
+class RowCompletion:
+    """What an account's rows, built before their EC2 details were in, still need: each row's instance id, and the
+    account's details as its origin groups are being described (`PendingEc2Details`).
+
+    Every attribute of a row but the EC2 ones is known from DRS alone; the EC2 ones come last in the row, so a row is
+    completed by appending them (to its JSON text, for a typed row: the text `json.dumps` of the whole row gives).
+    """
+
+    instance_ids: Sequence[Any]
+    details: PendingEc2Details
+    typed: bool
+
+    def item(self, index: int, row: str | dict[str, Any] | Exception) -> dict[str, Any] | Exception:
+        """Row `index` completed with its instance's details (waiting for them) and ready to put, or its error."""
+        if isinstance(row, Exception):
+            return row
+        parts = ec2_item_parts(self.details.details_of(self.instance_ids[index]))
+        if not parts:
+            return inventory_item(row)
+        if not self.typed:
+            return {**row, **parts} if isinstance(row, dict) else inventory_item(row)
+        typed_parts = {name: to_attribute_value(value) for name, value in parts.items()}
+        if isinstance(row, str):
+            appended = "".join(f", {json.dumps(name)}: {json.dumps(value)}" for name, value in typed_parts.items())
+            return WireRow.from_json_text(row[:-1] + appended + "}")
+        return {**row, **typed_parts}
 
 
 def kept_for_writing(row: dict[str, Any]) -> str | dict[str, Any]:
@@ -921,26 +1122,36 @@ def inventory_item(row: str | dict[str, Any] | Exception) -> dict[str, Any] | Ex
     return WireRow.from_json_text(row) if isinstance(row, str) else row
 
 
-def inventory_items(rows: Sequence[str | dict[str, Any] | Exception]) -> list[dict[str, Any] | Exception]:
-    """`inventory_item` of each prepared row, in order."""
-    return [inventory_item(row) for row in rows]
+def inventory_items(
+    rows: Sequence[str | dict[str, Any] | Exception], start: int = 0, completion: RowCompletion | None = None
+) -> list[dict[str, Any] | Exception]:
+    """The items to put for `rows` (the account's rows from index `start`), in order: each `inventory_item`, or
+    completed with its EC2 details first (`RowCompletion.item`, which waits for them) when they were not in yet."""
+    if completion is None:
+        return [inventory_item(row) for row in rows]
+    return [completion.item(start + offset, row) for offset, row in enumerate(rows)]
 
 
 def items_decoded_ahead(
-    rows: Sequence[str | dict[str, Any] | Exception], decoder: Executor | None = None
+    rows: Sequence[str | dict[str, Any] | Exception],
+    decoder: Executor | None = None,
+    completion: RowCompletion | None = None,
 ) -> Iterator[dict[str, Any] | Exception]:
     """The prepared rows as items to put, in order, decoded a batch at a time on `decoder` ahead of the writer.
 
     Decoding a row's JSON costs the writer's thread some 17 microseconds; on `decoder` (one worker) the next
     `DECODE_BATCHES_AHEAD` batches are decoded while the writer waits for DynamoDB, and no more, so an account's rows
-    are never all decoded at once. Without `decoder`, each row is decoded as it is taken.
+    are never all decoded at once. Rows still waiting for their EC2 details (`completion`) are completed there too,
+    each once its details are in, so the writer sends a batch as soon as its rows are complete. Without `decoder`,
+    each row is decoded (and completed) as it is taken.
     """
     if decoder is None:
-        yield from map(inventory_item, rows)
+        for start in range(len(rows)):
+            yield from inventory_items(rows[start : start + 1], start, completion)
         return
     pending: deque[Future[list[dict[str, Any] | Exception]]] = deque()
     for start in range(0, len(rows), DECODE_BATCH_SIZE):
-        pending.append(decoder.submit(inventory_items, rows[start : start + DECODE_BATCH_SIZE]))
+        pending.append(decoder.submit(inventory_items, rows[start : start + DECODE_BATCH_SIZE], start, completion))
         if len(pending) > DECODE_BATCHES_AHEAD:
             yield from pending.popleft().result()
     while pending:
@@ -951,7 +1162,7 @@ def prepare_inventory(
     servers: list[dict[str, Any]],
     account_id: Any,
     now: str,
-    ec2_details: dict[str, dict[str, Any]],
+    ec2_details: dict[str, dict[str, Any]] | PendingEc2Details,
     *,
     serialize: bool = False,
 ) -> PreparedInventory:
@@ -959,21 +1170,29 @@ def prepare_inventory(
 
     Serialising here, off the writer, leaves the writer only the calls. If any row cannot be serialised, none is: the
     rows then go through the Table resource, which fails on that row in the flush that carries it, as the legacy.
+    With `PendingEc2Details` (origin groups still being described), the rows are built without their EC2 attributes,
+    which only EC2 gives, always as text, so they decide nothing about serialising; each row is completed with them
+    as it is taken for writing (`RowCompletion`).
     """
+    pending = ec2_details if isinstance(ec2_details, PendingEc2Details) else None
+    known = {} if isinstance(ec2_details, PendingEc2Details) else ec2_details
     arns = [server.get("arn") for server in servers]
     rows: list[dict[str, Any] | Exception] = []
     for server in servers:
         try:
-            rows.append(inventory_item_from_server(server, account_id, ec2_details, now))
+            rows.append(inventory_item_from_server(server, account_id, known, now))
         except Exception as error:
             rows.append(error)
+    instance_ids = [None if isinstance(row, Exception) else row["instanceId"] for row in rows]
     if serialize:
         try:
             typed_rows = [row if isinstance(row, Exception) else kept_for_writing(typed_row(row)) for row in rows]
-            return PreparedInventory(arns, typed_rows, typed=True)
+            completion = None if pending is None else RowCompletion(instance_ids, pending, typed=True)
+            return PreparedInventory(arns, typed_rows, typed=True, completion=completion)
         except Exception as error:
             logger.info("Inventory rows of %s left to the Table resource to serialise: %s", account_id, error)
-    return PreparedInventory(arns, rows, typed=False)
+    completion = None if pending is None else RowCompletion(instance_ids, pending, typed=False)
+    return PreparedInventory(arns, rows, typed=False, completion=completion)
 
 
 def _plain_key_value(value: Any) -> Any:
@@ -1109,7 +1328,8 @@ def write_prepared_inventory(
     client = (dynamodb_client or default_client("dynamodb")) if prepared.typed else inventory_table.meta.client
     writer = AccountedBatchWriter(inventory_table.name, client)
     with writer as batch:
-        for arn, item in zip(prepared.arns, items_decoded_ahead(prepared.rows, decoder), strict=True):
+        items = items_decoded_ahead(prepared.rows, decoder, prepared.completion)
+        for arn, item in zip(prepared.arns, items, strict=True):
             if isinstance(item, Exception):
                 logger.error("Failed to write inventory item for %s: %s", arn, item)
                 errors += 1
@@ -1558,9 +1778,10 @@ class SyncTotals:
 class SyncRun:
     """One run's shared state: timestamp, regions, settings, pools, ordered writes, clock, clients, region totals.
 
-    The STS client serves the origin groups' GetCallerIdentity and AssumeRole calls (one pair per group, so a client
-    per call would dominate their cost), the plain DynamoDB client the inventory batches of prepared rows: the calls
-    are the legacy's, only the client objects are reused (clients are thread-safe).
+    The STS client serves the accounts' and the origin groups' GetCallerIdentity and AssumeRole calls (one pair per
+    account and per group, so a client per call would dominate their cost), the plain DynamoDB client the inventory
+    batches of prepared rows: the calls are the legacy's, only the client objects are reused (clients are
+    thread-safe).
     """
 
     now: str
@@ -1576,22 +1797,50 @@ class SyncRun:
     region_server_totals: dict[str, int] = field(default_factory=dict)
 
 
-def start_account_reads(account: dict[str, Any], run: SyncRun) -> dict[Future[dict[str, Any]], str] | None:
+@dataclass(frozen=True)
+class AccountQueries:
+    """One account's reads in flight: its DRS queries ({future: region}) and its origin groups' EC2 clients."""
+
+    drs: dict[Future[dict[str, Any]], str]
+    origins: OriginClients
+
+
+def start_account_reads(account: dict[str, Any], run: SyncRun) -> AccountQueries | None:
     """Start one account's reads: identity, AssumeRole, then one DRS query per active region; None if skipped.
 
     An account whose AssumeRole fails, or that is not the hub and has no roleArn (defect 5 fixed), is skipped before
     any other call, as the legacy skips a failed AssumeRole. The region queries are
     submitted in active-region order and left running; `collect_drs_results` consumes them later, in account order.
+    Each page they read has the clients of the origin groups it names made at once (`OriginClients`), unless the
+    window is 1, which reads nothing ahead of the writes: the clients are then made when the groups are described.
     """
     with run.clock.stage("accounts"):
         credentials: dict[str, Any] | None = None
-        if account_needs_assumed_role(account):
-            credentials = get_account_credentials(account)
+        if account_needs_assumed_role(account, run.sts_client):
+            credentials = get_account_credentials(account, run.sts_client)
             if credentials is None:
                 return None
-    query = run.clock.timed("drs", query_drs_single_region)
+    create = run.clock.timed("ec2", partial(create_origin_ec2_client, sts_client=run.sts_client))
+    origins = OriginClients(account["accountId"], run.executors.ec2_groups, create)
+    on_page = origins.note_page if run.settings.account_window > 1 else None
+    query = run.clock.timed("drs", partial(query_drs_single_region, on_page=on_page))
     run.clients_warmed.result()
-    return submit_drs_queries(run.executors.drs, account["accountId"], credentials, run.active_regions, query)
+    drs = submit_drs_queries(run.executors.drs, account["accountId"], credentials, run.active_regions, query)
+    return AccountQueries(drs, origins)
+
+
+def start_account_reads_after(
+    previous: Future[Any] | None, account: dict[str, Any], run: SyncRun
+) -> AccountQueries | None:
+    """`start_account_reads` of `account` once the account before it has started its DRS queries (or was skipped).
+
+    Accounts read ahead then reach STS and DRS one after another rather than all at once: the first account, whose
+    calls stand between the run's start and its first write, does not share the interpreter with the others' client
+    creation and first DRS pages, and the later ones are still read long before their turn to be written.
+    """
+    if previous is not None:
+        wait([previous])
+    return start_account_reads(account, run)
 
 
 class AccountReads:
@@ -1606,12 +1855,12 @@ class AccountReads:
         """Nothing started yet."""
         self._accounts = accounts
         self._run = run
-        self._started: dict[int, Future[dict[Future[dict[str, Any]], str] | None]] = {}
+        self._started: dict[int, Future[AccountQueries | None]] = {}
         self._next = 0
         self.inventory_writes: list[tuple[int, Future[tuple[int, int]]]] = []
 
-    def take(self, index: int) -> dict[Future[dict[str, Any]], str] | None:
-        """Return account `index`'s DRS futures (None if it was skipped), starting the reads the window allows."""
+    def take(self, index: int) -> AccountQueries | None:
+        """Return account `index`'s reads in flight (None if it was skipped), starting the reads the window allows."""
         self._run.writes.raise_if_failed()
         if self._next == index:
             window_write = self._window_write(index)
@@ -1634,19 +1883,18 @@ class AccountReads:
             window_write = self._window_write(self._next)
             if self._next > index and window_write is not None and not window_write.done():
                 return
-            account = self._accounts[self._next]
-            self._started[self._next] = self._run.executors.accounts.submit(start_account_reads, account, self._run)
+            account, previous = self._accounts[self._next], self._started.get(self._next - 1)
+            self._started[self._next] = self._run.executors.accounts.submit(
+                start_account_reads_after, previous, account, self._run
+            )
             self._next += 1
 
 
 def prepare_account_inventory(
-    servers: list[dict[str, Any]],
-    account_id: Any,
-    group_futures: list[Future[dict[str, dict[str, Any]]]],
-    run: SyncRun,
+    servers: list[dict[str, Any]], account_id: Any, ec2_details: PendingEc2Details, run: SyncRun
 ) -> PreparedInventory:
-    """Wait for an account's EC2 details, then build and serialise its inventory rows (off the writer thread)."""
-    ec2_details = merge_group_details(group_futures)
+    """Build and serialise an account's inventory rows (off the writer thread) while its EC2 calls are in flight;
+    each row is completed with its EC2 details once they are in (`RowCompletion`)."""
     with run.clock.stage("prepare"):
         return prepare_inventory(servers, account_id, run.now, ec2_details, serialize=True)
 
@@ -1659,17 +1907,18 @@ def write_account_inventory(prepared: Future[PreparedInventory], run: SyncRun) -
 
 
 def queue_account_sync(
-    account: dict[str, Any], drs_futures: dict[Future[dict[str, Any]], str], run: SyncRun
+    account: dict[str, Any], queries: AccountQueries, run: SyncRun
 ) -> tuple[AccountRead, Future[tuple[int, int]]]:
     """Consume one account's DRS queries and queue the rest of its sync; return (what it read, its inventory write).
 
     One `as_completed` over the account's regions (completion order), the region statuses queued on the writer, the
-    EC2 grouping, the origin groups described on the EC2 pool, the rows prepared behind them, the inventory writes
-    queued. Null document sections no longer break the grouping (defect 11 fixed); should it raise anyway, the error
-    is raised once the account's region statuses, and every write before them, are written, before any EC2 call.
+    EC2 grouping, the origin groups described on the EC2 pool (with the clients made as DRS named them), the rows
+    prepared beside them, the inventory writes queued. Null document sections no longer break the grouping (defect
+    11 fixed); should it raise anyway, the error is raised once the account's region statuses, and every write before
+    them, are written, before any DescribeInstances.
     """
     account_id = account["accountId"]
-    servers, region_statuses = collect_drs_results(account_id, drs_futures)
+    servers, region_statuses = collect_drs_results(account_id, queries.drs)
     run.writes.submit(
         run.clock.timed("writes", record_region_statuses),
         account_id,
@@ -1684,9 +1933,12 @@ def queue_account_sync(
         run.writes.wait()
         raise
     describe = run.clock.timed("ec2", describe_origin_group)
-    executors = run.executors
-    group_futures = submit_origin_groups(groups, executors.ec2_groups, executors.ec2_retries, describe, run.sts_client)
-    prepared = executors.prepare.submit(prepare_account_inventory, servers, account_id, group_futures, run)
+    executors, ec2_details = run.executors, PendingEc2Details(groups)
+    progresses, connect = ec2_details.progresses, queries.origins.connect
+    submit_origin_groups(
+        groups, executors.ec2_groups, executors.ec2_retries, describe, run.sts_client, progresses, connect
+    )
+    prepared = executors.prepare.submit(prepare_account_inventory, servers, account_id, ec2_details, run)
     failed_regions = frozenset(region for region, status in region_statuses.items() if status["status"] != "ACTIVE")
     return AccountRead.of(account_id, servers, failed_regions), run.writes.submit(
         write_account_inventory, prepared, run
@@ -1710,11 +1962,11 @@ def sync_accounts(
         run = SyncRun(now, active_regions, settings, executors, writes, clock, sts_client, dynamodb_client, warmed)
         reads = AccountReads(accounts, run)
         for index, account in enumerate(accounts):
-            drs_futures = reads.take(index)
-            if drs_futures is None:
+            queries = reads.take(index)
+            if queries is None:
                 totals.unreadable.append(account["accountId"])
                 continue
-            account_read, inventory_write = queue_account_sync(account, drs_futures, run)
+            account_read, inventory_write = queue_account_sync(account, queries, run)
             totals.reads.append(account_read)
             reads.inventory_writes.append((index, inventory_write))
         writes.wait()

@@ -57,8 +57,8 @@ def assume_role_without_external_id() -> dict[str, Any]:
     sync = _inventory_sync()
     real = sync.get_account_credentials
 
-    def without_external_id(account: dict[str, Any]) -> dict[str, str] | None:
-        return real({**account, "externalId": None})
+    def without_external_id(account: dict[str, Any], sts_client: Any = None) -> dict[str, str] | None:
+        return real({**account, "externalId": None}, sts_client)
 
     with _swapped(sync, "get_account_credentials", without_external_id):
         return sync.sync_source_server_inventory()
