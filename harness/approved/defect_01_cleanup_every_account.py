@@ -3,16 +3,18 @@
 The legacy cleans up once, after the account loop, for the last account only and with that account's server list:
 stale rows of every other account stay forever, and a row of the last account that another account's DRS listed
 in this very run (a server whose origin account is the last one) is deleted right after it was written. The
-refactored sync cleans up, after the last write, every account it read: one paginated Scan of the inventory table
-for all of them (`sourceAccountId IN (:acct_0, :acct_1, ...)`, placeholders in account order, up to 100 accounts a
-Scan; the legacy's own `sourceAccountId = :acct_id` when it read one account), so the table is read once, as the
-legacy's one Scan read it, then the legacy's DeleteItem calls, in scan order. It deletes a row only when no
-account's DRS listed its server in this run.
+refactored sync cleans up, after the last write, every account it read: one Scan of the inventory table for all of
+them (`sourceAccountId IN (:acct_0, :acct_1, ...)`, placeholders in account order, up to 100 accounts a Scan,
+projected on the attributes the cleanup reads, read as a parallel Scan in 4 segments; the legacy's own
+`sourceAccountId = :acct_id` when it read one account), so the table is read once, as the legacy's one Scan read it,
+then the legacy's DeleteItem calls, in scan order. It deletes a row only when no account's DRS listed its server in
+this run.
 
-Shows as: the legacy's cleanup Scan of a read account missing, and the Scan of every read account extra in its place
-(answered from the scenario's table after the golden's writes, `inventory_state.cleanup_answers`); an extra
-DeleteItem for each row of the other accounts that no DRS listed; a missing DeleteItem where the legacy deleted a
-row whose server some account listed; and `staleRecordsDeleted` counting exactly the deletes that succeeded.
+Shows as: the legacy's cleanup Scan of a read account missing, and the Scan of every read account extra in its
+place, each segment's pages (answered from the scenario's table after the golden's writes,
+`inventory_state.cleanup_answers`); an extra DeleteItem for each row of the other accounts that no DRS listed; a
+missing DeleteItem where the legacy deleted a row whose server some account listed; and `staleRecordsDeleted`
+counting exactly the deletes that succeeded.
 """
 
 from __future__ import annotations
@@ -87,8 +89,8 @@ DIVERGENCES = (
         defect=1,
         description=(
             "stale inventory rows of every account that was read are removed (not only the last account's), found by "
-            "one Scan of the table for all of them, and a row is stale only when no account's DRS listed its server "
-            "in this run"
+            "one (parallel) Scan of the table for all of them, and a row is stale only when no account's DRS listed "
+            "its server in this run"
         ),
         matcher=any_of(
             reads("extra", "Scan", where=scan_of_read_accounts),

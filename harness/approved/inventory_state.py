@@ -42,6 +42,8 @@ class Scenario(Protocol):
 CLEANUP_FILTER = "sourceAccountId = :acct_id"
 CLEANUP_FILTER_OF_ACCOUNTS = re.compile(r"sourceAccountId IN \((:acct_\d+(?:, :acct_\d+)*)\)")
 CLEANUP_SCAN_ACCOUNTS = 100
+# The segments of the fixed cleanup's parallel Scan of several accounts (TotalSegments).
+CLEANUP_SCAN_SEGMENTS = 4
 # The attributes the fixed cleanup's Scan of several accounts asks for (its ProjectionExpression).
 CLEANUP_ROW_FIELDS = ("sourceServerArn", "stagingAccountId", "sourceAccountId", "replicationRegion")
 KEY_FIELDS = ("sourceServerArn", "stagingAccountId")
@@ -182,11 +184,12 @@ def accounts_rows(rows: Sequence[WireItem], account_ids: Sequence[Any]) -> list[
     return [row for row in rows if row.get("sourceAccountId") in wanted]
 
 
-def cleanup_scan_params(golden: Cassette, account_ids: Sequence[Any]) -> dict[str, Any]:
+def cleanup_scan_params(golden: Cassette, account_ids: Sequence[Any], segment: int = 0) -> dict[str, Any]:
     """The wire parameters of the stale-cleanup Scan of `account_ids` (1 to 100), as the sync sends them (first page).
 
     One account: the legacy's own filter (`sourceAccountId = :acct_id`). Several: `sourceAccountId IN (:acct_0, ...)`,
-    placeholders numbered in account order, projected on the attributes the cleanup reads (`CLEANUP_ROW_FIELDS`).
+    placeholders numbered in account order, projected on the attributes the cleanup reads (`CLEANUP_ROW_FIELDS`), as
+    segment `segment` of a parallel Scan in `CLEANUP_SCAN_SEGMENTS`.
     """
     serializer = TypeSerializer()
     table = inventory_table(golden)
@@ -199,7 +202,19 @@ def cleanup_scan_params(golden: Cassette, account_ids: Sequence[Any]) -> dict[st
         "FilterExpression": f"sourceAccountId IN ({', '.join(values)})",
         "ExpressionAttributeValues": values,
         "ProjectionExpression": ", ".join(CLEANUP_ROW_FIELDS),
+        "Segment": segment,
+        "TotalSegments": CLEANUP_SCAN_SEGMENTS,
     }
+
+
+def scan_segments(rows: Sequence[WireItem], total: int) -> list[list[WireItem]]:
+    """The rows each segment of a parallel Scan in `total` segments reads: consecutive runs of the table's rows.
+
+    DynamoDB splits a table's items into segments by ranges of its keys' hashes, so a Scan of the whole table reads
+    the segments one after another: here the table's rows are in key order, and segment i holds the i-th run of
+    them, so the segments' rows joined in segment order are the rows of a Scan of the whole table, in its order.
+    """
+    return [list(rows[len(rows) * index // total : len(rows) * (index + 1) // total]) for index in range(total)]
 
 
 def projected(rows: Sequence[WireItem], projection: str | None) -> list[WireItem]:
@@ -270,27 +285,45 @@ def scan_pages(rows: Sequence[WireItem]) -> list[list[WireItem]]:
 
 
 def cleanup_answers(golden: Cassette, account_ids: Iterable[Any]) -> list[Interaction]:
-    """The fixed cleanup of `account_ids` answered from the table after the run, as the sync makes it: per 100
-    accounts, one Scan's pages, then a DeleteItem per row it found, in scan order."""
-    pages = scan_pages(rows_at_cleanup(golden))
+    """The fixed cleanup of `account_ids` answered from the table the legacy's cleanup found, as the sync makes it: per
+    100 accounts, one Scan's pages (for several accounts, each segment's), then a DeleteItem per row it found, in
+    scan order."""
+    rows = rows_at_cleanup(golden)
     table, region = inventory_table(golden), table_region(golden)
     accounts = list(account_ids)
     declared: list[Interaction] = []
     for first in range(0, len(accounts), CLEANUP_SCAN_ACCOUNTS):
         chunk = accounts[first : first + CLEANUP_SCAN_ACCOUNTS]
-        first_page = cleanup_scan_params(golden, chunk)
-        start: WireItem | None = None
+        segments = [rows] if len(chunk) == 1 else scan_segments(rows, CLEANUP_SCAN_SEGMENTS)
         found: list[WireItem] = []
-        for number, page in enumerate(pages):
-            kept = projected(accounts_rows(page, chunk), first_page.get("ProjectionExpression"))
-            response: dict[str, Any] = {"Items": kept, "Count": len(kept), "ScannedCount": len(page)}
-            if number < len(pages) - 1:
-                response["LastEvaluatedKey"] = {name: page[-1][name] for name in KEY_FIELDS if name in page[-1]}
-            params = first_page if start is None else {**first_page, "ExclusiveStartKey": start}
-            declared.append(answer("Scan", params, response, region=region))
-            start = response.get("LastEvaluatedKey")
-            found.extend(kept)
+        for segment, segment_rows in enumerate(segments):
+            params = cleanup_scan_params(golden, chunk, segment)
+            found.extend(_answer_scan(declared, params, segment_rows, chunk, region))
         for row in found:
             key = {name: row[name] for name in KEY_FIELDS if name in row}
             declared.append(answer("DeleteItem", {"TableName": table, "Key": key}, region=region))
     return declared
+
+
+def _answer_scan(
+    declared: list[Interaction],
+    first_page: dict[str, Any],
+    rows: Sequence[WireItem],
+    account_ids: Sequence[Any],
+    region: str,
+) -> list[WireItem]:
+    """Declare the pages of one Scan (`first_page`'s parameters, in `region`) of `rows`, 1 MB at a time; return the
+    rows it finds."""
+    pages = scan_pages(rows)
+    start: WireItem | None = None
+    found: list[WireItem] = []
+    for number, page in enumerate(pages):
+        kept = projected(accounts_rows(page, account_ids), first_page.get("ProjectionExpression"))
+        response: dict[str, Any] = {"Items": kept, "Count": len(kept), "ScannedCount": len(page)}
+        if number < len(pages) - 1:
+            response["LastEvaluatedKey"] = {name: page[-1][name] for name in KEY_FIELDS if name in page[-1]}
+        params = first_page if start is None else {**first_page, "ExclusiveStartKey": start}
+        declared.append(answer("Scan", params, response, region=region))
+        start = response.get("LastEvaluatedKey")
+        found.extend(kept)
+    return found

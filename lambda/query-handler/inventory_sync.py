@@ -1414,16 +1414,20 @@ CLEANUP_ROW_FIELDS = ("sourceServerArn", "stagingAccountId", "sourceAccountId", 
 INVENTORY_KEY_FIELDS = ("sourceServerArn", "stagingAccountId")
 # The most values DynamoDB accepts in one IN comparison: accounts beyond it are cleaned up by another Scan.
 CLEANUP_SCAN_ACCOUNTS = 100
+# The Scan of several accounts is a parallel Scan in this many segments, read at once: each reads a quarter of the
+# table, so the cleanup after the last write takes about a quarter of the pages one after another.
+CLEANUP_SCAN_SEGMENTS = 4
 
 
-def cleanup_scan_params(table_name: str, account_ids: Sequence[Any]) -> dict[str, Any]:
+def cleanup_scan_params(table_name: str, account_ids: Sequence[Any], segment: int = 0) -> dict[str, Any]:
     """The stale cleanup's Scan of the rows whose sourceAccountId is one of `account_ids` (1 to 100, in order).
 
     One account: the legacy's own Scan (`sourceAccountId = :acct_id`, as the Table resource sends it), so a run that
     read one account makes exactly the legacy's calls. Several: `sourceAccountId IN (:acct_0, :acct_1, ...)`, the
     placeholders numbered in account order, so the table is read once for all of them instead of once per account,
-    and only the attributes the cleanup reads (`CLEANUP_ROW_FIELDS`) come back: every account's rows, not one's, are
-    returned, and each row's other attributes would only be parsed to be dropped.
+    as segment `segment` of a parallel Scan in `CLEANUP_SCAN_SEGMENTS`, and only the attributes the cleanup reads
+    (`CLEANUP_ROW_FIELDS`) come back: every account's rows, not one's, are returned, and each row's other attributes
+    would only be parsed to be dropped.
     """
     if len(account_ids) == 1:
         return {
@@ -1439,6 +1443,8 @@ def cleanup_scan_params(table_name: str, account_ids: Sequence[Any]) -> dict[str
             name: _TYPE_SERIALIZER.serialize(account_id) for name, account_id in zip(names, account_ids, strict=True)
         },
         "ProjectionExpression": ", ".join(CLEANUP_ROW_FIELDS),
+        "Segment": segment,
+        "TotalSegments": CLEANUP_SCAN_SEGMENTS,
     }
 
 
@@ -1456,14 +1462,36 @@ def scan_cleanup_rows(
     account_ids: Sequence[Any],
     current_keys: AbstractSet[tuple[Any, Any]] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """The inventory rows of `account_ids` that may be stale, by one paginated filtered Scan, in table order.
+    """The inventory rows of `account_ids` that may be stale, by the cleanup's Scan (`cleanup_scan_params`).
 
-    The Scan is `cleanup_scan_params`; each page's LastEvaluatedKey is passed back as is, as the Table resource does.
+    One account: the legacy's paginated Scan. Several: the segments of a parallel Scan, read at once, their rows
+    joined in segment order (the order of a Scan of the whole table, which reads its segments one after another).
     A row whose (sourceServerArn, stagingAccountId) is among `current_keys` (servers the run listed) cannot be stale
-    and is dropped as its page arrives; of the others, only `CLEANUP_ROW_FIELDS` are kept, converted from DynamoDB's
-    wire form. The calls go through a plain client, so no other attribute of any row is ever converted.
+    and is dropped as its page arrives; of the others, only `CLEANUP_ROW_FIELDS` are kept.
     """
-    params = cleanup_scan_params(table_name, account_ids)
+    if len(account_ids) == 1:
+        return scan_cleanup_segment(dynamodb_client, cleanup_scan_params(table_name, account_ids), current_keys)
+    with bounded_executor(CLEANUP_SCAN_SEGMENTS) as segments:
+        scans = [
+            segments.submit(
+                scan_cleanup_segment,
+                dynamodb_client,
+                cleanup_scan_params(table_name, account_ids, segment),
+                current_keys,
+            )
+            for segment in range(CLEANUP_SCAN_SEGMENTS)
+        ]
+        return [row for scan in scans for row in scan.result()]
+
+
+def scan_cleanup_segment(
+    dynamodb_client: Any, params: dict[str, Any], current_keys: AbstractSet[tuple[Any, Any]]
+) -> list[dict[str, Any]]:
+    """Every page of one cleanup Scan (`params`), each page's LastEvaluatedKey passed back as is, as the Table resource
+    does; the rows not among `current_keys`, with only `CLEANUP_ROW_FIELDS` converted from DynamoDB's wire form.
+
+    The calls go through a plain client, so no other attribute of any row is ever converted.
+    """
     rows: list[dict[str, Any]] = []
     page: dict[str, Any] = {}
     while True:
@@ -1518,9 +1546,10 @@ def cleanup_every_read_account(reads: list[AccountRead], unreadable_accounts: li
     Fixes legacy defects 1-3: every read account is cleaned against the servers of the whole run (not only the last
     account, not with another account's list); an account that could not be read, and a region whose query failed,
     keep their rows; with no account read there is nothing to clean up (the legacy raised UnboundLocalError).
-    The accounts' rows are read by one Scan for up to 100 accounts (the legacy's own Scan when one account was read),
-    so the table is read once, as the legacy's one Scan did, and after the last write; the deletes follow, in scan
-    order. Each further 100 accounts take another Scan and its deletes.
+    The accounts' rows are read by one Scan for up to 100 accounts (the legacy's own Scan when one account was read;
+    for several, a parallel Scan in `CLEANUP_SCAN_SEGMENTS` segments), so the table is read once, as the legacy's one
+    Scan did, and after the last write; the deletes follow, in scan order. Each further 100 accounts take another
+    Scan and its deletes.
     """
     if not reads:
         logger.warning("Inventory sync: no target account could be read; stale cleanup skipped")
@@ -1549,6 +1578,21 @@ def _positive_int_setting(name: str, default: int, minimum: int = 1) -> int:
         logger.warning("Ignoring %s=%r (expected a whole number >= %d), using %d", name, raw, minimum, default)
         return default
     return value
+
+
+def read_regions_and_accounts() -> tuple[list[str], list[dict[str, Any]]]:
+    """The active regions (every DRS region when none) and the target accounts, their tables read at the same time.
+
+    `get_active_regions` never raises (on any error it answers every DRS region), so the target accounts are read
+    whatever it finds, as the legacy reads them right after it; the regions' read is not cancelled when the accounts'
+    fails, so both calls are made in every case, as the legacy's.
+    """
+    with bounded_executor(1, cancel_pending_on_error=False) as reader:
+        regions = reader.submit(get_active_regions)
+        accounts = collect_accounts_to_query()
+    active_regions = regions.result() or DRS_REGIONS
+    logger.info("Inventory sync: querying %d active regions", len(active_regions))
+    return active_regions, accounts
 
 
 @contextmanager
@@ -1779,9 +1823,9 @@ class SyncRun:
     """One run's shared state: timestamp, regions, settings, pools, ordered writes, clock, clients, region totals.
 
     The STS client serves the accounts' and the origin groups' GetCallerIdentity and AssumeRole calls (one pair per
-    account and per group, so a client per call would dominate their cost), the plain DynamoDB client the inventory
-    batches of prepared rows: the calls are the legacy's, only the client objects are reused (clients are
-    thread-safe).
+    account and per group, so a client per call would dominate their cost), the plain DynamoDB client (made on the
+    preparing worker while the first account is read) the inventory batches of prepared rows: the calls are the
+    legacy's, only the client objects are reused (clients are thread-safe).
     """
 
     now: str
@@ -1791,7 +1835,7 @@ class SyncRun:
     writes: OrderedWrites
     clock: StageClock
     sts_client: Any
-    dynamodb_client: Any
+    dynamodb_client: Future[Any]
     clients_warmed: Future[None]
     # Each region's servers over the accounts whose region statuses are written so far (defect 4 fixed).
     region_server_totals: dict[str, int] = field(default_factory=dict)
@@ -1903,7 +1947,7 @@ def write_account_inventory(prepared: Future[PreparedInventory], run: SyncRun) -
     """The writer's inventory step for one account: wait for its prepared rows, then write them in one batch writer."""
     rows = prepared.result()
     with run.clock.stage("writes"):
-        return write_prepared_inventory(rows, run.dynamodb_client, run.executors.decode)
+        return write_prepared_inventory(rows, run.dynamodb_client.result(), run.executors.decode)
 
 
 def queue_account_sync(
@@ -1958,8 +2002,10 @@ def sync_accounts(
     with sync_executors(settings) as executors:
         writes = OrderedWrites(executors.writer)
         warmed = executors.prepare.submit(warm_client_factories, active_regions[0])
-        sts_client, dynamodb_client = default_client("sts"), inventory_writer_client(get_inventory_table().name)
-        run = SyncRun(now, active_regions, settings, executors, writes, clock, sts_client, dynamodb_client, warmed)
+        writer_client = executors.prepare.submit(inventory_writer_client, get_inventory_table().name)
+        run = SyncRun(
+            now, active_regions, settings, executors, writes, clock, default_client("sts"), writer_client, warmed
+        )
         reads = AccountReads(accounts, run)
         for index, account in enumerate(accounts):
             queries = reads.take(index)
@@ -1993,9 +2039,7 @@ def sync_source_server_inventory() -> dict[str, Any]:
     try:
         now = datetime.now(UTC).isoformat()
         with clock.stage("accounts"):
-            active_regions = get_active_regions() or DRS_REGIONS
-            logger.info("Inventory sync: querying %d active regions", len(active_regions))
-            accounts = collect_accounts_to_query()
+            active_regions, accounts = read_regions_and_accounts()
         settings = PipelineSettings.from_environment()
         logger.info("Inventory sync pipeline: %s", settings)
         with (

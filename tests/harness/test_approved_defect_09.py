@@ -47,13 +47,14 @@ def target_scans(calls: list[Any]) -> list[Any]:
 
 
 def cleanup_accounts(calls: list[Any]) -> list[str]:
-    """The accounts the stale-cleanup Scans filter on, in order."""
-    return [
+    """The accounts the stale-cleanup Scans filter on, in order, each once (a Scan in segments names them in each)."""
+    named = [
         str(account)
         for call in calls
         if call.operation == "Scan" and call.params["TableName"] == "source-server-inventory"
         for account in cleanup_scan_accounts(call.params) or []
     ]
+    return list(dict.fromkeys(named))
 
 
 def test_the_legacy_reads_one_page_and_never_syncs_the_third_account(golden: Cassette) -> None:

@@ -101,26 +101,35 @@ def test_item_sizes_count_names_and_values_as_dynamodb_does() -> None:
     )
 
 
-def test_several_accounts_are_answered_by_one_scan_naming_them_in_order() -> None:
+def test_several_accounts_are_answered_by_the_segments_of_one_scan_naming_them_in_order() -> None:
     rows = [row(number, [ACCOUNT_A, ACCOUNT_B, "333333333333"][number % 3]) for number in range(9)]
     golden = golden_writing(rows)
 
-    (scan, *deletes) = cleanup_answers(golden, [ACCOUNT_B, ACCOUNT_A])
+    answers = cleanup_answers(golden, [ACCOUNT_B, ACCOUNT_A])
+    scans = [answer for answer in answers if answer.operation == "Scan"]
+    deletes = [answer for answer in answers if answer.operation == "DeleteItem"]
 
-    assert scan.params == {
-        "TableName": TABLE,
-        "FilterExpression": "sourceAccountId IN (:acct_0, :acct_1)",
-        "ExpressionAttributeValues": {":acct_0": {"S": ACCOUNT_B}, ":acct_1": {"S": ACCOUNT_A}},
-        "ProjectionExpression": "sourceServerArn, stagingAccountId, sourceAccountId, replicationRegion",
-    }
-    assert cleanup_scan_accounts(scan.params) == [ACCOUNT_B, ACCOUNT_A]
+    assert [scan.params for scan in scans] == [
+        {
+            "TableName": TABLE,
+            "FilterExpression": "sourceAccountId IN (:acct_0, :acct_1)",
+            "ExpressionAttributeValues": {":acct_0": {"S": ACCOUNT_B}, ":acct_1": {"S": ACCOUNT_A}},
+            "ProjectionExpression": "sourceServerArn, stagingAccountId, sourceAccountId, replicationRegion",
+            "Segment": segment,
+            "TotalSegments": 4,
+        }
+        for segment in range(4)
+    ]
+    assert all(cleanup_scan_accounts(scan.params) == [ACCOUNT_B, ACCOUNT_A] for scan in scans)
+    # The segments read consecutive runs of the table: joined, they are a Scan of the whole table, in its order.
+    assert [scan.response["ScannedCount"] for scan in scans] == [2, 2, 2, 3]
     fields = ("sourceServerArn", "stagingAccountId", "sourceAccountId")  # the rows here have no replicationRegion
     in_table_order = [
         {name: item[name] for name in fields}
         for item in rows_at_cleanup(golden)
         if item["sourceAccountId"]["S"] != "333333333333"
     ]
-    assert scan.response["Items"] == in_table_order and scan.response["ScannedCount"] == 9
+    assert [item for scan in scans for item in scan.response["Items"]] == in_table_order
     assert [delete.params["Key"]["sourceServerArn"] for delete in deletes] == [
         item["sourceServerArn"] for item in in_table_order
     ]
@@ -132,8 +141,10 @@ def test_over_a_hundred_accounts_take_a_scan_per_hundred() -> None:
 
     scans = [answer for answer in cleanup_answers(golden, accounts) if answer.operation == "Scan"]
 
-    assert [cleanup_scan_accounts(scan.params) for scan in scans] == [accounts[:100], accounts[100:200], accounts[200:]]
-    assert [scan.response["Count"] for scan in scans] == [100, 100, 5]
+    named = [accounts[:100]] * 4 + [accounts[100:200]] * 4 + [accounts[200:]] * 4
+    assert [cleanup_scan_accounts(scan.params) for scan in scans] == named
+    per_hundred = [sum(scan.response["Count"] for scan in scans[first : first + 4]) for first in (0, 4, 8)]
+    assert per_hundred == [100, 100, 5]
 
 
 def test_only_the_cleanup_filters_name_accounts() -> None:
@@ -184,9 +195,11 @@ def test_rows_the_legacys_scan_found_are_answered_though_no_scenario_names_them(
     )
     recorded = Cassette(golden.header, [*golden.interactions, legacy_scan])
 
-    (scan, *deletes) = cleanup_answers(recorded, [ACCOUNT_A, ACCOUNT_B])
+    answers = cleanup_answers(recorded, [ACCOUNT_A, ACCOUNT_B])
+    found = [item for answer in answers if answer.operation == "Scan" for item in answer.response["Items"]]
+    deletes = [answer for answer in answers if answer.operation == "DeleteItem"]
 
-    assert [item["sourceServerArn"] for item in scan.response["Items"]] == [
+    assert [item["sourceServerArn"] for item in found] == [
         item["sourceServerArn"] for item in sorted([*written, stale], key=lambda item: item["sourceServerArn"]["S"])
     ]
     assert len(deletes) == 3

@@ -62,12 +62,12 @@ def test_shadow_returns_the_legacys_result_and_adds_no_call_and_no_write(caplog,
     assert verdict["differences"] == []
     assert verdict["candidate"] == "refactored"
     # The refactored sync's only differences are approved fixes: it also cleans up the first account (defect 1: its
-    # one cleanup Scan names both accounts in place of the legacy's Scan of the last one, answered in shadow from the
-    # rows the legacy's run wrote and its Scan found; no extra AWS call), and its region rows carry running totals
-    # (defect 4).
+    # one cleanup Scan, in four segments, names both accounts in place of the legacy's Scan of the last one, answered
+    # in shadow from the rows the legacy's run wrote and its Scan found; no extra AWS call), and its region rows carry
+    # running totals (defect 4).
     assert verdict["verdict"] == "approved"
     assert verdict["approved"] == ["defect-1-cleanup-every-account", "defect-4-region-status-running-total"]
-    assert verdict["calls"] == legacy_requests
+    assert verdict["calls"] == legacy_requests + 3  # the legacy's cleanup Scan, read in four segments
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     [emf] = [record for record in metrics if "_aws" in record]
     assert emf["ShadowEquivalent"] == 1 and emf["ShadowDivergent"] == 0 and emf["ShadowErrors"] == 0

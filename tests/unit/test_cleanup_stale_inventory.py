@@ -2,7 +2,8 @@
 
 An account's inventory rows whose servers no account listed in the run are deleted; rows whose DRS account or region
 could not be read are kept (legacy defects 1-3 fixed, approved divergences in harness/approved/). One Scan reads the
-rows of every account read (the legacy's own Scan when there is one), up to 100 accounts a Scan.
+rows of every account read (the legacy's own Scan when there is one; else a parallel Scan in 4 segments), up to 100
+accounts a Scan.
 """
 
 from __future__ import annotations
@@ -177,15 +178,20 @@ def test_every_read_account_is_cleaned_against_the_servers_of_the_whole_run(sync
     with recording() as recorder:
         deleted = sync.cleanup_every_read_account(reads, [])
 
-    [scan] = calls(recorder, "dynamodb", "Scan")
-    assert scan.params == {
-        "TableName": INVENTORY_TABLE,
-        "FilterExpression": "sourceAccountId IN (:acct_0, :acct_1)",
-        "ExpressionAttributeValues": {":acct_0": {"S": PROD}, ":acct_1": {"S": WORKLOADS}},
-        "ProjectionExpression": "sourceServerArn, stagingAccountId, sourceAccountId, replicationRegion",
-    }
+    scans = calls(recorder, "dynamodb", "Scan")
+    assert sorted((scan.params for scan in scans), key=lambda params: params["Segment"]) == [
+        {
+            "TableName": INVENTORY_TABLE,
+            "FilterExpression": "sourceAccountId IN (:acct_0, :acct_1)",
+            "ExpressionAttributeValues": {":acct_0": {"S": PROD}, ":acct_1": {"S": WORKLOADS}},
+            "ProjectionExpression": "sourceServerArn, stagingAccountId, sourceAccountId, replicationRegion",
+            "Segment": segment,
+            "TotalSegments": 4,
+        }
+        for segment in range(4)
+    ]
     # Only the attributes the cleanup reads come back.
-    assert {name for item in scan.response["Items"] for name in item} <= {
+    assert {name for scan in scans for item in scan.response["Items"] for name in item} <= {
         "sourceServerArn",
         "stagingAccountId",
         "sourceAccountId",
@@ -216,7 +222,8 @@ def test_the_rows_of_many_accounts_are_read_by_a_scan_per_hundred_accounts(sync_
         deleted = sync.cleanup_every_read_account(reads, [])
 
     scans = calls(recorder, "dynamodb", "Scan")
-    assert [len(scan.params["ExpressionAttributeValues"]) for scan in scans] == [100, 50]
-    assert scans[1].params["ExpressionAttributeValues"][":acct_0"] == {"S": accounts[100]}
+    assert sorted(len(scan.params["ExpressionAttributeValues"]) for scan in scans) == [50] * 4 + [100] * 4
+    second = [scan for scan in scans if len(scan.params["ExpressionAttributeValues"]) == 50]
+    assert all(scan.params["ExpressionAttributeValues"][":acct_0"] == {"S": accounts[100]} for scan in second)
     assert deleted == 150
     assert world.tables()["inventory"] == []

@@ -166,20 +166,21 @@ class TestTwoAccountSync:
         steps = operations(two_accounts_run.recorder)
 
         # Active regions, then the target accounts, then per account: identity, role, DRS, region statuses,
-        # enrichment, inventory writes; last, the cleanup: one Scan of every account read, then the stale rows'
-        # deletes, in the order the Scan returned them.
+        # enrichment, inventory writes; last, the cleanup: one Scan of every account read (in four segments), then the
+        # stale rows' deletes, in the order the Scan returned them.
         assert steps[:3] == ["dynamodb:Scan", "dynamodb:Scan", "sts:GetCallerIdentity"]
         scans = calls(two_accounts_run.recorder, "dynamodb", "Scan")
         assert [scan.params["TableName"] for scan in scans] == [
             REGION_STATUS_TABLE,
             TARGET_ACCOUNTS_TABLE,
-            "source-server-inventory",
+            *["source-server-inventory"] * 4,
         ]
-        assert scans[2].params["FilterExpression"] == "sourceAccountId IN (:acct_0, :acct_1)"
+        assert [scan.params["Segment"] for scan in scans[2:]] == [0, 1, 2, 3]
+        assert all(scan.params["FilterExpression"] == "sourceAccountId IN (:acct_0, :acct_1)" for scan in scans[2:])
         assert scans[2].params["ExpressionAttributeValues"] == {":acct_0": {"S": PROD}, ":acct_1": {"S": WORKLOADS}}
-        assert steps[-3:] == ["dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:DeleteItem"]
+        assert steps[-6:] == ["dynamodb:Scan"] * 4 + ["dynamodb:DeleteItem", "dynamodb:DeleteItem"]
         deletes = calls(two_accounts_run.recorder, "dynamodb", "DeleteItem")
-        scanned = [item["sourceServerArn"]["S"] for item in scans[2].response["Items"]]
+        scanned = [item["sourceServerArn"]["S"] for scan in scans[2:] for item in scan.response["Items"]]
         deleted = [delete.params["Key"]["sourceServerArn"]["S"] for delete in deletes]
         assert deleted == [arn for arn in scanned if arn in deleted]
         assert sorted(deleted) == sorted(
@@ -257,10 +258,10 @@ def test_no_target_accounts_completes_with_nothing_synced_and_no_cleanup(sync_wo
         0,
         0,
     )
-    assert [scan.params["TableName"] for scan in calls(recorder, "dynamodb", "Scan")] == [
-        REGION_STATUS_TABLE,
-        TARGET_ACCOUNTS_TABLE,
-    ]
+    # The region status and target accounts tables are read at the same time; no cleanup Scan follows.
+    assert sorted(scan.params["TableName"] for scan in calls(recorder, "dynamodb", "Scan")) == sorted(
+        [REGION_STATUS_TABLE, TARGET_ACCOUNTS_TABLE]
+    )
     assert len(world.tables()["inventory"]) == 1
 
 
@@ -370,3 +371,18 @@ def test_the_switch_interval_is_restored_when_the_block_fails(sync_world: Any) -
         raise RuntimeError("the run failed")
 
     assert sys.getswitchinterval() == before
+
+
+def test_both_tables_are_read_even_when_the_target_accounts_cannot_be(sync_world: Any) -> None:
+    denied = {"code": "AccessDeniedException", "message": "User is not authorized to perform dynamodb:Scan"}
+    world = sync_world(scenario(faults=[{"service": "dynamodb", "operation": "Scan", "error": denied}]))
+
+    with recording() as recorder, pytest.raises(Exception, match="AccessDenied"):
+        world.module.sync_source_server_inventory()
+
+    # The region status read fails too and falls back to every DRS region; the accounts' failure ends the run, as
+    # the legacy's, with the same two calls made.
+    assert sorted(scan.params["TableName"] for scan in calls(recorder, "dynamodb", "Scan")) == sorted(
+        [REGION_STATUS_TABLE, TARGET_ACCOUNTS_TABLE]
+    )
+    assert len(recorder.interactions) == 2
