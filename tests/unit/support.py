@@ -89,6 +89,22 @@ def client_signed_as(service: str, credentials: dict[str, str], region: str = "u
     )
 
 
+def cleanup_segment_params(table: str, accounts: list[str]) -> list[dict[str, Any]]:
+    """The parameters of the fixed cleanup's Scan of several `accounts`, one per segment of its parallel Scan (first
+    pages), written out as DynamoDB receives them: the expected calls, spelled out apart from the code making them."""
+    return [
+        {
+            "TableName": table,
+            "FilterExpression": f"sourceAccountId IN ({', '.join(f':acct_{n}' for n in range(len(accounts)))})",
+            "ExpressionAttributeValues": {f":acct_{n}": {"S": account} for n, account in enumerate(accounts)},
+            "ProjectionExpression": "sourceServerArn, stagingAccountId, sourceAccountId, replicationRegion",
+            "Segment": segment,
+            "TotalSegments": 4,
+        }
+        for segment in range(4)
+    ]
+
+
 @contextmanager
 def open_sync_world(spec: dict[str, Any], module_name: str = "inventory_sync") -> Iterator[SyncWorld]:
     """Build `spec`'s world with the clock frozen at its instant and import `module_name` fresh inside it."""

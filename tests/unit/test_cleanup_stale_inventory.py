@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.unit.support import INVENTORY_TABLE, PROD, WORKLOADS, calls, recording, scenario
+from tests.unit.support import (
+    INVENTORY_TABLE,
+    PROD,
+    WORKLOADS,
+    calls,
+    cleanup_segment_params,
+    recording,
+    scenario,
+)
 
 STAGING = "555555555555"
 
@@ -179,17 +187,8 @@ def test_every_read_account_is_cleaned_against_the_servers_of_the_whole_run(sync
         deleted = sync.cleanup_every_read_account(reads, [])
 
     scans = calls(recorder, "dynamodb", "Scan")
-    assert sorted((scan.params for scan in scans), key=lambda params: params["Segment"]) == [
-        {
-            "TableName": INVENTORY_TABLE,
-            "FilterExpression": "sourceAccountId IN (:acct_0, :acct_1)",
-            "ExpressionAttributeValues": {":acct_0": {"S": PROD}, ":acct_1": {"S": WORKLOADS}},
-            "ProjectionExpression": "sourceServerArn, stagingAccountId, sourceAccountId, replicationRegion",
-            "Segment": segment,
-            "TotalSegments": 4,
-        }
-        for segment in range(4)
-    ]
+    in_segment_order = sorted((scan.params for scan in scans), key=lambda params: params["Segment"])
+    assert in_segment_order == cleanup_segment_params(INVENTORY_TABLE, [PROD, WORKLOADS])
     # Only the attributes the cleanup reads come back.
     assert {name for scan in scans for item in scan.response["Items"] for name in item} <= {
         "sourceServerArn",
