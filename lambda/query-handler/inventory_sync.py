@@ -9,14 +9,16 @@ function's docstring says so.
 
 The sync is a pipeline (`sync_accounts`). Reads depend on no write of the run, so they run ahead: the identity,
 AssumeRole and DRS queries of the next accounts start while earlier accounts are still being written (at most
-`INVENTORY_SYNC_ACCOUNT_WINDOW` accounts held at once), and each account's EC2 origin groups are described
-concurrently. The calling thread consumes the accounts in order, one `as_completed` per account over its regions, as
-the legacy. Every write goes to a single writer thread in exactly the legacy's order (region statuses, then inventory,
-account after account); inventory rows are built and serialised beforehand on another thread, so the writer only
-makes the calls. The stale cleanup reads after the last write. When pools run tasks at submission (the harness's
-inline executor) and the window is 1, the run makes every call in the legacy's exact order; with a larger window,
-the reads of up to window-1 later accounts come earlier. Bounds are read from INVENTORY_SYNC_* environment variables
-(`PipelineSettings`), and each run logs one structured line saying where its time went (`StageClock`).
+`INVENTORY_SYNC_ACCOUNT_WINDOW` accounts held at once), an origin group's STS calls are made as soon as a DRS page
+names it, and each account's EC2 origin groups are described concurrently. The calling thread consumes the accounts
+in order, one `as_completed` per account over its regions, as the legacy. Every write goes to a single writer thread
+in exactly the legacy's order (region statuses, then inventory, account after account); inventory rows are built and
+serialised beforehand on another thread, and completed with their EC2 details as the chunks asking for them answer,
+so the writer only makes the calls. The stale cleanup reads after the last write. When pools run tasks at submission
+(the harness's inline executor) and the window is 1, the run makes every call in the legacy's exact order; with a
+larger window, the reads of up to window-1 later accounts come earlier, and so do origin groups' STS calls. Bounds
+are read from INVENTORY_SYNC_* environment variables (`PipelineSettings`), and each run logs one structured line
+saying where its time went (`StageClock`).
 """
 
 import gc
