@@ -111,8 +111,9 @@ def measure(
     """Replay `impl` from `golden` on real threads with `latency_ms` per call; measure time, calls and memory."""
     rss_baseline_mb = _rss_mb("VmRSS")  # the interpreter with the harness and botocore imported
     recorded = read_golden(golden)
-    # The refactored sync fixes some legacy defects on purpose (harness/approved/); calls such a fix adds (a cleanup
-    # Scan per account) are answered as the gate answers them. The comparison of the two write sequences stays strict.
+    # The refactored sync fixes some legacy defects on purpose (harness/approved/); calls such a fix adds (the
+    # cleanup's Scan of every account read) are answered as the gate answers them. The comparison of the two write
+    # sequences stays strict.
     cassette = answered_cassette(recorded, applicable(approved_divergences(), recorded.header))
     rss_at_start_mb = _rss_mb("VmRSS")
     spans: list[CallSpan] = []
