@@ -1104,13 +1104,12 @@ class RowCompletion:
         parts = ec2_item_parts(self.details.details_of(self.instance_ids[index]))
         if not parts:
             return inventory_item(row)
-        if not self.typed:
-            return {**row, **parts} if isinstance(row, dict) else inventory_item(row)
-        typed_parts = {name: to_attribute_value(value) for name, value in parts.items()}
-        if isinstance(row, str):
-            appended = "".join(f", {json.dumps(name)}: {json.dumps(value)}" for name, value in typed_parts.items())
+        if self.typed:
+            parts = {name: to_attribute_value(value) for name, value in parts.items()}
+        if isinstance(row, str):  # a typed row's JSON text
+            appended = "".join(f", {json.dumps(name)}: {json.dumps(value)}" for name, value in parts.items())
             return WireRow.from_json_text(row[:-1] + appended + "}")
-        return {**row, **typed_parts}
+        return {**row, **parts}
 
 
 def kept_for_writing(row: dict[str, Any]) -> str | dict[str, Any]:
@@ -1148,8 +1147,8 @@ def items_decoded_ahead(
     each row is decoded (and completed) as it is taken.
     """
     if decoder is None:
-        for start in range(len(rows)):
-            yield from inventory_items(rows[start : start + 1], start, completion)
+        for index, row in enumerate(rows):
+            yield inventory_item(row) if completion is None else completion.item(index, row)
         return
     pending: deque[Future[list[dict[str, Any] | Exception]]] = deque()
     for start in range(0, len(rows), DECODE_BATCH_SIZE):
@@ -1825,9 +1824,9 @@ class SyncRun:
     """One run's shared state: timestamp, regions, settings, pools, ordered writes, clock, clients, region totals.
 
     The STS client serves the accounts' and the origin groups' GetCallerIdentity and AssumeRole calls (one pair per
-    account and per group, so a client per call would dominate their cost), the plain DynamoDB client (made on the
-    preparing worker while the first account is read) the inventory batches of prepared rows: the calls are the
-    legacy's, only the client objects are reused (clients are thread-safe).
+    account and per group, so a client per call would dominate their cost), the writer's plain DynamoDB client (made
+    on the preparing worker while the first account is read) the inventory batches of prepared rows: the calls are
+    the legacy's, only the client objects are reused (clients are thread-safe).
     """
 
     now: str
@@ -1837,7 +1836,7 @@ class SyncRun:
     writes: OrderedWrites
     clock: StageClock
     sts_client: Any
-    dynamodb_client: Future[Any]
+    writer_client: Future[Any]
     clients_warmed: Future[None]
     # Each region's servers over the accounts whose region statuses are written so far (defect 4 fixed).
     region_server_totals: dict[str, int] = field(default_factory=dict)
@@ -1949,7 +1948,7 @@ def write_account_inventory(prepared: Future[PreparedInventory], run: SyncRun) -
     """The writer's inventory step for one account: wait for its prepared rows, then write them in one batch writer."""
     rows = prepared.result()
     with run.clock.stage("writes"):
-        return write_prepared_inventory(rows, run.dynamodb_client.result(), run.executors.decode)
+        return write_prepared_inventory(rows, run.writer_client.result(), run.executors.decode)
 
 
 def queue_account_sync(
