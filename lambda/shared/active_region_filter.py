@@ -19,7 +19,11 @@ from shared.drs_regions import DRS_REGIONS
 logger = logging.getLogger(__name__)
 
 dynamodb = boto3.resource("dynamodb")
-REGION_STATUS_TABLE = os.environ.get("DRS_REGION_STATUS_TABLE")
+DRS_REGION_STATUS_TABLE = os.environ.get("DRS_REGION_STATUS_TABLE")
+# Kept for callers of the module's earlier name.
+REGION_STATUS_TABLE = DRS_REGION_STATUS_TABLE
+# Seconds a cached list of active regions stays valid.
+CACHE_TTL = 60
 
 _region_status_table: Any = None
 
@@ -27,17 +31,18 @@ _region_status_table: Any = None
 _region_cache: dict[str, dict[str, Any]] = {"active_regions": {"data": None, "timestamp": 0.0}}
 
 
-def _get_region_status_table() -> Any:
-    """Return the region status Table object (created once, lazily), or None when no table is configured."""
+def get_region_status_table() -> Any:
+    """Return the region status Table object (created once, lazily), or None (with a warning) when not configured."""
     global _region_status_table
-    if not REGION_STATUS_TABLE:
+    if not DRS_REGION_STATUS_TABLE:
+        logger.warning("DRS_REGION_STATUS_TABLE is not set: region statuses are neither read nor recorded")
         return None
     if _region_status_table is None:
-        _region_status_table = dynamodb.Table(REGION_STATUS_TABLE)
+        _region_status_table = dynamodb.Table(DRS_REGION_STATUS_TABLE)
     return _region_status_table
 
 
-def get_active_regions(region_status_table: Any = None, cache_ttl: int = 60) -> list[str]:
+def get_active_regions(region_status_table: Any = None, cache_ttl: int = CACHE_TTL) -> list[str]:
     """Return the regions whose status row has `serverCount > 0`, in scan order.
 
     A cached list younger than `cache_ttl` seconds is returned as is. Without a table, with no active region, or
@@ -47,7 +52,7 @@ def get_active_regions(region_status_table: Any = None, cache_ttl: int = 60) -> 
     if cached["data"] is not None and time.time() - cached["timestamp"] < cache_ttl:
         return list(cached["data"])
 
-    table = region_status_table if region_status_table is not None else _get_region_status_table()
+    table = region_status_table if region_status_table is not None else get_region_status_table()
     if table is None:
         return DRS_REGIONS
 
@@ -84,7 +89,7 @@ def update_region_status(region: str, server_count: int, error_message: str | No
 
     Does nothing without a table; failures are logged and swallowed.
     """
-    table = _get_region_status_table()
+    table = get_region_status_table()
     if table is None:
         return
 

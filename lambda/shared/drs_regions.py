@@ -30,3 +30,11 @@ DRS_REGIONS: list[str] = [
     "ca-central-1",
     "sa-east-1",
 ]
+
+# The GovCloud (US) regions where DRS is available; the sync does not query them unless told to.
+DRS_GOVCLOUD_REGIONS: list[str] = ["us-gov-west-1", "us-gov-east-1"]
+
+
+def is_valid_drs_region(region: str) -> bool:
+    """Whether `region` is a region where DRS is available: a commercial or a GovCloud one."""
+    return region in DRS_REGIONS or region in DRS_GOVCLOUD_REGIONS
