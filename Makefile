@@ -28,7 +28,7 @@ coverage: $(STAMP) ## Line and branch coverage of the refactored sync by its uni
 	rm -f .coverage .coverage.*
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider -q tests/unit \
 		--cov=lambda/query-handler --cov-branch --cov-report=
-	$(PY) -m coverage report --include="lambda/query-handler/inventory_sync.py" --show-missing --fail-under=90
+	$(PY) -m coverage report --include="lambda/query-handler/inventory_sync/*" --show-missing --fail-under=90
 
 lint: $(STAMP) ## ruff, mypy and cfn-lint (template.yaml)
 	$(VENV)/bin/ruff check harness lambda tests deploy
@@ -55,7 +55,7 @@ bench: $(STAMP) ## Legacy vs refactored over 9,000 servers replayed with AWS lat
 bench-harness: $(STAMP) ## Legacy on the local AWS vs replayed from its golden (2,000 servers); prints the ratio
 	$(PY) -m harness.bench_harness
 
-mutation: $(STAMP) ## Mutation testing of inventory_sync.py with the gate as the suite (mutation/report.md, results.json; not a test)
+mutation: $(STAMP) ## Mutation testing of the inventory_sync package (every module) with the gate as the suite (mutation/report.md, results.json; not a test)
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[mutation]"
 	$(PY) -m harness.mutation
 

@@ -3,7 +3,8 @@
 `make package` runs this file (`python deploy/build_lambda.py [--output ZIP] [--work-dir DIR]`). The zip root is
 what the Lambda runtime puts on `sys.path`:
 
-- `index.py`, `inventory_sync.py`, `inventory_sync_legacy.py`: the contents of `lambda/query-handler/`;
+- `index.py`, `inventory_sync/` (the refactored sync's package), `inventory_sync_legacy.py`: the contents of
+  `lambda/query-handler/`;
 - `shared/`: `lambda/shared/`;
 - `harness/`: the harness modules `harness.shadow` imports, directly or inside functions, for
   `INVENTORY_SYNC_IMPL=shadow` (the local AWS in `harness/world/`, the CLI and the test tooling stay out);
@@ -151,8 +152,9 @@ def check_pinned(target: Path) -> None:
 def package_entries(vendored_dir: Path) -> dict[str, Path]:
     """Zip entry name -> source file, for every file of the package."""
     entries: dict[str, Path] = {}
-    for source in sorted(HANDLER_DIR.glob("*.py")):
-        entries[source.name] = source
+    for source in sorted(HANDLER_DIR.rglob("*.py")):
+        if "__pycache__" not in source.parts:
+            entries[source.relative_to(HANDLER_DIR).as_posix()] = source
     for source in sorted(SHARED_DIR.glob("*.py")):
         entries[f"shared/{source.name}"] = source
     modules = harness_modules()

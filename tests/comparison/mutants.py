@@ -1,9 +1,10 @@
 """Deliberately wrong candidates: the refactored sync with one behaviour changed, to prove the harness catches it.
 
 Each mutant is a zero-argument callable the harness can run as `tests.comparison.mutants:<name>`. A replay cold
-starts the Lambda's modules, so a mutant imports `inventory_sync` when called (getting the replay's fresh module),
-swaps one of its functions for a variant, and runs the real orchestrator. The swap only lives in that fresh module,
-which the cold start throws away after the run; it is undone anyway, so nothing leaks even outside a cold start.
+starts the Lambda's modules, so a mutant imports the `inventory_sync` package when called (getting the replay's fresh
+modules), swaps one function for a variant in the module that calls it, and runs the real orchestrator. The swap only
+lives in those fresh modules, which the cold start throws away after the run; it is undone anyway, so nothing leaks
+even outside a cold start.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def _swapped(module: Any, name: str, replacement: Callable[..., Any]) -> Iterato
 
 
 def _inventory_sync() -> Any:
-    """The refactored module as the current (replayed) Lambda container has it."""
+    """The refactored package as the current (replayed) Lambda container has it (its modules as attributes)."""
     return importlib.import_module("inventory_sync")
 
 
@@ -39,62 +40,76 @@ def statuses_in_submission_order() -> dict[str, Any]:
     order, which is what the schedules of the goldens and of the property tests are there to expose.
     """
     sync = _inventory_sync()
-    real = sync.record_region_statuses
+    real = sync.regions.record_region_statuses
+    region_filter = importlib.import_module("shared.active_region_filter")
+    all_regions = importlib.import_module("shared.drs_regions").DRS_REGIONS
 
     def in_submission_order(
-        account_id: Any, region_statuses: dict[str, dict[str, Any]], now: str, *totals: dict[str, int]
+        account_id: Any, region_statuses: dict[str, dict[str, Any]], now: str, *totals: dict[str, int] | None
     ) -> None:
-        regions = sync.get_active_regions() or sync.DRS_REGIONS
+        regions = region_filter.get_active_regions() or all_regions
         ordered = {region: region_statuses[region] for region in regions if region in region_statuses}
         real(account_id, ordered, now, *totals)
 
-    with _swapped(sync, "record_region_statuses", in_submission_order):
+    with _swapped(sync.regions, "record_region_statuses", in_submission_order):
         return sync.sync_source_server_inventory()
 
 
 def assume_role_without_external_id() -> dict[str, Any]:
     """The target accounts' externalId dropped before AssumeRole, as if the column were ignored."""
     sync = _inventory_sync()
-    real = sync.get_account_credentials
+    real = sync.accounts.get_account_credentials
 
     def without_external_id(account: dict[str, Any], sts_client: Any = None) -> dict[str, str] | None:
         return real({**account, "externalId": None}, sts_client)
 
-    with _swapped(sync, "get_account_credentials", without_external_id):
+    with _swapped(sync.orchestrator, "get_account_credentials", without_external_id):
         return sync.sync_source_server_inventory()
 
 
 def cleanup_with_own_servers() -> dict[str, Any]:
     """Defects 1-2 "fixed" differently from the approved fix: every read account is cleaned, but each against its own
-    server list only, so rows another account's DRS listed in this run (servers whose origin is the account) go."""
+    server list only, so rows another account's DRS listed in this run (servers whose origin is the account) go.
+
+    The cleanup's reads stay the real ones (same Scans): only which scanned rows count as stale changes.
+    """
     sync = _inventory_sync()
+    cleanup = sync.cleanup
+    scan_name = next(name for name in ("scan_rows", "scan_account_rows") if hasattr(cleanup, name))
+    real_scan, real_clean = getattr(cleanup, scan_name), cleanup.clean_up_stale_rows
+    own_keys: dict[str, frozenset[tuple[Any, Any]]] = {}
 
-    def clean_each_against_its_own(reads: list[Any], unreadable: list[Any]) -> int:
-        keep = sync.unread_sources(reads, unreadable)
-        client, table = sync.default_client("dynamodb"), sync.get_inventory_table().name
-        rows = sync.scan_cleanup_rows(client, table, [read.account_id for read in reads])
-        own_keys = {str(read.account_id): set(read.synced_keys) for read in reads}
-        return sum(
-            int(
-                sync.delete_stale_rows(client, table, [row], own_keys.get(str(row.get("sourceAccountId")), set()), keep)
-            )
+    def scan_against_own_servers(*args: Any) -> list[Any]:
+        *scan_args, _synced_by_the_run = args
+        rows = real_scan(*scan_args, frozenset())
+        return [
+            row
             for row in rows
-        )
+            if (row.get("sourceServerArn"), row.get("stagingAccountId"))
+            not in own_keys.get(str(row.get("sourceAccountId")), frozenset())
+        ]
 
-    with _swapped(sync, "cleanup_every_read_account", clean_each_against_its_own):
+    def clean(reads: list[Any], unread_accounts: list[Any]) -> int:
+        own_keys.update({str(read.account_id): read.synced_keys for read in reads})
+        return int(real_clean(reads, unread_accounts))
+
+    with (
+        _swapped(cleanup, scan_name, scan_against_own_servers),
+        _swapped(sync.orchestrator, "clean_up_stale_rows", clean),
+    ):
         return sync.sync_source_server_inventory()
 
 
 def region_errors_without_message() -> dict[str, Any]:
     """A failed region's status written without its errorMessage (one field lost in the batch rows)."""
     sync = _inventory_sync()
-    real = sync.region_status_of
+    real = sync.regions.region_status_of
 
     def without_message(result: dict[str, Any]) -> dict[str, Any]:
         status = real(result)
         return {**status, "errorMessage": None} if status["status"] != "ACTIVE" else status
 
-    with _swapped(sync, "region_status_of", without_message):
+    with _swapped(sync.regions, "region_status_of", without_message):
         return sync.sync_source_server_inventory()
 
 

@@ -1,7 +1,7 @@
 """Candidates for the approved-divergence tests: the refactored sync with one legacy defect fixed on purpose.
 
 Each is a zero-argument callable named as `tests.harness.divergence_candidates:<function>`. They reuse the refactored
-module's single-purpose functions (imported fresh inside the harness's cold start) and change only the orchestration
+package's single-purpose functions (imported fresh inside the harness's cold start) and change only the orchestration
 step the defect lives in, as a real fix would.
 """
 
@@ -20,14 +20,17 @@ Cleanup = Callable[[ModuleType, list[AccountOutcome]], int]
 
 
 def _orchestrate(cleanup: Cleanup, prepare: Callable[[ModuleType], None] | None = None) -> dict[str, Any]:
-    """The refactored orchestrator with its stale-cleanup step replaced by `cleanup` (and the module `prepare`d)."""
+    """The refactored orchestrator with its stale-cleanup step replaced by `cleanup` (and the package `prepare`d)."""
     sync = import_lambda_module("inventory_sync")
+    region_filter = import_lambda_module("shared.active_region_filter")
+    all_regions = import_lambda_module("shared.drs_regions").DRS_REGIONS
+    response = import_lambda_module("shared.response_utils").response
     if prepare is not None:
         prepare(sync)
-    if sync.get_inventory_table() is None:
-        return dict(sync.response(500, {"error": "SOURCE_SERVER_INVENTORY_TABLE not configured"}))
+    if import_lambda_module("shared.dynamodb_tables").get_inventory_table() is None:
+        return dict(response(500, {"error": "SOURCE_SERVER_INVENTORY_TABLE not configured"}))
     now = datetime.now(UTC).isoformat()
-    active_regions = sync.get_active_regions() or sync.DRS_REGIONS
+    active_regions = region_filter.get_active_regions() or all_regions
     total_synced = total_errors = 0
     outcomes: list[AccountOutcome] = []
     for account in sync.collect_accounts_to_query():
@@ -43,11 +46,11 @@ def _orchestrate(cleanup: Cleanup, prepare: Callable[[ModuleType], None] | None 
         "totalErrors": total_errors,
         "staleRecordsDeleted": stale_deleted,
         "regionsScanned": len(active_regions),
-        "regionsSkipped": len(sync.DRS_REGIONS) - len(active_regions),
+        "regionsSkipped": len(all_regions) - len(active_regions),
         "timestamp": now,
     }
-    sync.invalidate_region_cache()
-    return dict(sync.response(200, body))
+    region_filter.invalidate_region_cache()
+    return dict(response(200, body))
 
 
 def _sync_account(
@@ -59,13 +62,14 @@ def _sync_account(
     written, EC2 enrichment, inventory writes: the legacy's per-account steps, in its order.
     """
     credentials: dict[str, Any] | None = None
-    if sync.account_needs_assumed_role(account):
+    if not sync.accounts.is_hub_account(account):
         credentials = sync.get_account_credentials(account)
         if credentials is None:
             return None
     servers, _ = sync.query_drs_all_regions(account["accountId"], credentials, active_regions, now)
     ec2_details = sync.enrich_with_ec2_metadata(servers, account["accountId"])
-    synced, errors = sync.write_inventory_to_dynamodb(servers, account["accountId"], now, ec2_details)
+    rows = sync.rows.build_inventory_rows(servers, account["accountId"], ec2_details, now)
+    synced, errors = sync.write_inventory_to_dynamodb(rows)
     return servers, synced, errors
 
 
@@ -79,7 +83,8 @@ def _last_synced_servers(outcomes: list[AccountOutcome]) -> list[dict[str, Any]]
 
 def _cleanup(sync: ModuleType, account: Any, servers: list[dict[str, Any]]) -> int:
     """The module's cleanup of one account against one server list (no row kept for an unread region)."""
-    return int(sync.cleanup_every_read_account([sync.AccountRead.of(account, servers)], []))
+    read = sync.cleanup.AccountRead(account, sync.rows.inventory_keys(servers, account), frozenset())
+    return int(sync.cleanup.clean_up_stale_rows([read], []))
 
 
 def _every_synced_account(sync: ModuleType, outcomes: list[AccountOutcome]) -> int:
@@ -103,13 +108,13 @@ def _legacy_or_nothing(sync: ModuleType, outcomes: list[AccountOutcome]) -> int:
 
 def _rename_hosts(sync: ModuleType) -> None:
     """An unrelated change: every inventory row gets another hostname."""
-    build = sync.inventory_item_from_server
+    build = sync.rows.inventory_item_from_server
 
     def renamed(server: dict[str, Any], account_id: Any, ec2_details: dict[str, Any], now: str) -> dict[str, Any]:
         """The refactored row, hostname changed."""
         return {**build(server, account_id, ec2_details, now), "hostname": "renamed-host"}
 
-    sync.inventory_item_from_server = renamed
+    sync.rows.inventory_item_from_server = renamed
 
 
 def cleanup_every_account() -> dict[str, Any]:
@@ -119,7 +124,7 @@ def cleanup_every_account() -> dict[str, Any]:
 
 def _skip_region_status_puts(sync: ModuleType) -> None:
     """An unrelated change: `update_region_status` no longer writes its row (a missing PutItem per region)."""
-    sync.update_region_status = lambda region, server_count, error_message=None: None
+    sync.regions.update_region_status = lambda region, server_count, error_message=None: None
 
 
 def cleanup_every_account_without_region_status_puts() -> dict[str, Any]:

@@ -39,15 +39,23 @@ def total_before_the_account() -> dict[str, Any]:
     """A wrong fix: each account's rows carry the total of the accounts before it, not including its own servers."""
     sync = import_lambda_module("inventory_sync")
 
-    def prior_total(region: str, region_info: dict[str, Any], totals: dict[str, int] | None) -> int:
-        """The running total before this account's servers are added."""
-        if totals is None:
-            return int(region_info["serverCount"])
-        before = totals.get(region, 0)
-        totals[region] = before + int(region_info["serverCount"])
-        return before
+    record = sync.regions.record_region_statuses
 
-    sync.region_server_count = prior_total
+    def prior_total(account_id: Any, statuses: dict[str, Any], now: str, totals: dict[str, int] | None = None) -> None:
+        """The rows written with the running totals before this account's servers are added."""
+        if totals is None:
+            record(account_id, statuses, now)
+            return
+        before = dict(totals)
+        record(
+            account_id,
+            {region: {**status, "serverCount": before.get(region, 0)} for region, status in statuses.items()},
+            now,
+        )
+        for region, status in statuses.items():
+            totals[region] = before.get(region, 0) + int(status["serverCount"])
+
+    sync.regions.record_region_statuses = prior_total
     return dict(sync.sync_source_server_inventory())
 
 

@@ -59,26 +59,26 @@ def golden() -> Cassette:
 def skip_without_asking_sts() -> dict[str, Any]:
     """A wrong fix: an account without roleArn is skipped before its GetCallerIdentity (the hub's row too)."""
     sync = import_lambda_module("inventory_sync")
-    needs_role = sync.account_needs_assumed_role
+    is_hub = sync.orchestrator.is_hub_account
 
-    def needs(account: dict[str, Any], sts_client: Any = None) -> bool:
-        """No call at all for a row without roleArn."""
-        return True if not account.get("roleArn") else bool(needs_role(account, sts_client))
+    def hub(account: dict[str, Any], sts_client: Any = None) -> bool:
+        """No call at all for a row without roleArn: never the hub."""
+        return False if not account.get("roleArn") else bool(is_hub(account, sts_client))
 
-    sync.account_needs_assumed_role = needs
+    sync.orchestrator.is_hub_account = hub
     return dict(sync.sync_source_server_inventory())
 
 
 def skip_the_hub_too() -> dict[str, Any]:
     """A wrong fix: every row without roleArn is skipped, the hub's own row included."""
     sync = import_lambda_module("inventory_sync")
-    needs_role = sync.account_needs_assumed_role
+    is_hub = sync.orchestrator.is_hub_account
 
-    def needs(account: dict[str, Any], sts_client: Any = None) -> bool:
+    def hub(account: dict[str, Any], sts_client: Any = None) -> bool:
         """The hub's own row without roleArn goes through (refused) AssumeRole as well."""
-        return bool(needs_role(account, sts_client)) or not account.get("roleArn")
+        return bool(is_hub(account, sts_client)) and bool(account.get("roleArn"))
 
-    sync.account_needs_assumed_role = needs
+    sync.orchestrator.is_hub_account = hub
     return dict(sync.sync_source_server_inventory())
 
 

@@ -52,32 +52,28 @@ def body(cassette: Cassette) -> dict[str, Any]:
 def miscount_lost_as_synced() -> dict[str, Any]:
     """A wrong fix: a failed batch's items are counted as errors and as synced."""
     sync = import_lambda_module("inventory_sync")
-    flush = sync.AccountedBatchWriter._flush
+    send = sync.inventory_writes.send_batch
 
-    def flush_and_miscount(self: Any) -> None:
-        """The fixed flush, then the lost items added to the written ones."""
-        lost, size = self.lost, len(self._items_buffer[: self._flush_amount])
-        flush(self)
-        if self.lost > lost:
-            self.written += size
+    def send_and_miscount(table: Any, waiting: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int, int]:
+        """The fixed batch, then the lost items added to the written ones."""
+        rest, accepted, lost = send(table, waiting)
+        return rest, accepted + lost, lost
 
-    sync.AccountedBatchWriter._flush = flush_and_miscount
+    sync.inventory_writes.send_batch = send_and_miscount
     return dict(sync.sync_source_server_inventory())
 
 
 def one_error_per_failed_batch() -> dict[str, Any]:
     """A wrong fix: the sync goes on after a failed final flush, but counts as the legacy (one error per batch)."""
     sync = import_lambda_module("inventory_sync")
-    flush = sync.AccountedBatchWriter._flush
+    send = sync.inventory_writes.send_batch
 
-    def flush_and_count_once(self: Any) -> None:
-        """The fixed flush, then a failed batch counted as one error and the rest as written."""
-        lost, size = self.lost, len(self._items_buffer[: self._flush_amount])
-        flush(self)
-        if self.lost > lost:
-            self.lost, self.written = lost + 1, self.written + size - 1
+    def send_and_count_once(table: Any, waiting: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int, int]:
+        """The fixed batch, then a failed batch counted as one error and the rest as written."""
+        rest, accepted, lost = send(table, waiting)
+        return (rest, accepted + lost - 1, 1) if lost else (rest, accepted, lost)
 
-    sync.AccountedBatchWriter._flush = flush_and_count_once
+    sync.inventory_writes.send_batch = send_and_count_once
     return dict(sync.sync_source_server_inventory())
 
 

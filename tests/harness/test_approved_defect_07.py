@@ -215,28 +215,28 @@ def test_a_status_row_with_other_values_is_not_covered(scenario: str, region: st
 def error_without_code() -> dict[str, Any]:
     """A wrong fix of (b): the misfiled error lands in ERROR, but its message lacks the "{code}: " prefix."""
     sync = import_lambda_module("inventory_sync")
-    real = sync.classify_drs_client_error
+    real = sync.drs_errors.classify_drs_client_error
 
     def classify(error: Any) -> tuple[str, str]:
         """The real classification, with ERROR messages stripped of their code."""
         status, message = real(error)
         return (status, error.response["Error"]["Message"]) if status == "ERROR" else (status, message)
 
-    sync.classify_drs_client_error = classify
+    sync.drs_errors.classify_drs_client_error = classify
     return dict(sync.sync_source_server_inventory())
 
 
 def page_one_kept_twice() -> dict[str, Any]:
     """A wrong fix of (a): the servers read are counted twice in serverCount."""
     sync = import_lambda_module("inventory_sync")
-    real = sync.region_status_of
+    real = sync.regions.region_status_of
 
     def doubled(result: dict[str, Any]) -> dict[str, Any]:
         """serverCount doubled for a failed region."""
         status = real(result)
         return status if result["status"] == "success" else {**status, "serverCount": 2 * status["serverCount"]}
 
-    sync.region_status_of = doubled
+    sync.regions.region_status_of = doubled
     return dict(sync.sync_source_server_inventory())
 
 

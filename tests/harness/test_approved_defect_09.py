@@ -103,22 +103,22 @@ def test_without_the_approval_the_fix_is_divergent(golden: Cassette) -> None:
 def later_pages_first() -> dict[str, Any]:
     """A wrong fix: every page is read, but the accounts of the later pages are synced first."""
     sync = import_lambda_module("inventory_sync")
-    collect = sync.collect_accounts_to_query
+    collect = sync.orchestrator.collect_accounts_to_query
 
     def reordered() -> list[dict[str, Any]]:
         """The accounts, the last one first."""
         accounts = collect()
         return accounts[-1:] + accounts[:-1]
 
-    sync.collect_accounts_to_query = reordered
+    sync.orchestrator.collect_accounts_to_query = reordered
     return dict(sync.sync_source_server_inventory())
 
 
 def later_pages_read_not_synced() -> dict[str, Any]:
     """A wrong fix: every page is read, but only the first page's accounts are synced."""
     sync = import_lambda_module("inventory_sync")
-    collect = sync.collect_accounts_to_query
-    sync.collect_accounts_to_query = lambda: collect()[:2]
+    collect = sync.orchestrator.collect_accounts_to_query
+    sync.orchestrator.collect_accounts_to_query = lambda: collect()[:2]
     return dict(sync.sync_source_server_inventory())
 
 

@@ -88,27 +88,27 @@ def test_without_the_approval_the_fix_is_divergent(golden: Cassette) -> None:
 def primary_ip_zero() -> dict[str, Any]:
     """A wrong fix: the empty `ips` list gives "0.0.0.0"."""
     sync = import_lambda_module("inventory_sync")
-    real = sync.first_nic_ip
+    real = sync.rows.first_nic_ip
 
     def wrong(nics: list[dict[str, Any]]) -> Any:
         """The real answer, except for an empty `ips` list."""
         return "0.0.0.0" if nics and nics[0].get("ips") == [] else real(nics)
 
-    sync.first_nic_ip = wrong
+    sync.rows.first_nic_ip = wrong
     return dict(sync.sync_source_server_inventory())
 
 
 def written_last() -> dict[str, Any]:
     """A wrong fix: the row is written, but after the account's other rows instead of at its place."""
     sync = import_lambda_module("inventory_sync")
-    prepare = sync.prepare_inventory
+    prepare = sync.orchestrator.build_inventory_rows
 
     def reordered(servers: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
         """The servers with an empty first NIC moved to the end."""
         empty = [server for server in servers if server.get("arn") == BAD]
         return prepare([server for server in servers if server.get("arn") != BAD] + empty, *args, **kwargs)
 
-    sync.prepare_inventory = reordered
+    sync.orchestrator.build_inventory_rows = reordered
     return dict(sync.sync_source_server_inventory())
 
 

@@ -166,13 +166,13 @@ def test_botocore_dropped_the_scenarios_nulls_so_the_fixed_sync_replays_equivale
 def skip_servers_without_source_properties() -> dict[str, Any]:
     """A wrong fix: servers whose sourceProperties is null or missing are left out instead of defaulted."""
     sync = import_lambda_module("inventory_sync")
-    prepare = sync.prepare_inventory
+    prepare = sync.orchestrator.build_inventory_rows
 
     def without(servers: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
         """Only the servers that have sourceProperties."""
         return prepare([server for server in servers if server.get("sourceProperties")], *args, **kwargs)
 
-    sync.prepare_inventory = without
+    sync.orchestrator.build_inventory_rows = without
     return dict(sync.sync_source_server_inventory())
 
 

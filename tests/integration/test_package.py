@@ -174,7 +174,10 @@ def test_the_package_holds_the_handler_shared_the_shadow_harness_and_deepdiff(pa
 
     root_modules = {name for name in names if "/" not in name}
     assert root_modules == {path.name for path in HANDLER_DIR.glob("*.py")}
-    assert root_modules >= {"index.py", "inventory_sync.py", "inventory_sync_legacy.py"}
+    assert root_modules >= {"index.py", "inventory_sync_legacy.py"}
+    assert {name for name in names if name.startswith("inventory_sync/")} == {
+        f"inventory_sync/{path.name}" for path in (HANDLER_DIR / "inventory_sync").glob("*.py")
+    }
     assert {name for name in names if name.startswith("shared/")} == {
         f"shared/{path.name}" for path in (LAMBDA_ROOT / "shared").glob("*.py")
     }

@@ -62,7 +62,8 @@ def scenario(**fields: Any) -> dict[str, Any]:
 
 @dataclass
 class SyncWorld:
-    """An active local AWS and the inventory sync module imported fresh inside it."""
+    """An active local AWS and the inventory sync package imported fresh inside it (its modules are attributes:
+    `module.regions`, `module.cleanup`, ...)."""
 
     world: World
     scenario: Scenario

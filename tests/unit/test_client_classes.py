@@ -1,4 +1,5 @@
-"""Unit tests of `shared.client_classes`: one client class and service model per session and service inside the block.
+"""Unit tests of `shared.botocore_internals.reusing_client_classes`: one client class and service model per session
+and service inside the block.
 
 The clients themselves stay apart (region, credentials), and the calls they make are unchanged.
 """
@@ -20,9 +21,9 @@ BOTOCORE_MODEL_LOADER = ClientCreator._load_service_model
 
 @pytest.fixture
 def world() -> Iterator[SyncWorld]:
-    """A local AWS where PROD has one DRS server, with `shared.client_classes` imported fresh inside it."""
+    """A local AWS where PROD has one DRS server, with `shared.botocore_internals` imported fresh inside it."""
     with open_sync_world(
-        scenario(accounts={PROD: {"drs": {"us-east-1": {"servers": 1}}}}), "shared.client_classes"
+        scenario(accounts={PROD: {"drs": {"us-east-1": {"servers": 1}}}}), "shared.botocore_internals"
     ) as sync_world:
         yield sync_world
 

@@ -1,8 +1,9 @@
 """Unit tests of the EC2 enrichment: `enrich_with_ec2_metadata` and the helpers it delegates to.
 
 `group_instances_by_origin` (which instances, grouped by origin account and region), `origin_account_role` (which
-role reaches an origin account), `create_origin_ec2_client` (the hub's own client or an assumed role's) and
-`collect_group_instance_details` (DescribeInstances in chunks of 100, per-id retry of a failed chunk).
+role reaches an origin account), `origin_ec2_client` (the hub's own client or an assumed role's) and
+`describe_origin_group` (DescribeInstances in chunks of 100, per-id retry of a failed chunk, the rest of the group
+skipped on any other failure).
 
 The cross-account world: PROD's DRS replicates servers whose EC2 instances live in other accounts (WORKLOADS, whose
 target accounts row names a custom role; UNLISTED, which has no row; DENIED, whose AssumeRole fails; the hub) and in
@@ -12,6 +13,8 @@ PROD itself.
 from __future__ import annotations
 
 import copy
+import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +27,7 @@ from hypothesis import strategies as st
 
 from harness.lambda_env import lambda_environment
 from harness.recorder import Recorder
+from harness.scheduling import Schedule, controlled_scheduling
 from tests.unit.support import (
     HUB,
     OTHER,
@@ -31,6 +35,7 @@ from tests.unit.support import (
     WORKLOADS,
     SyncWorld,
     calls,
+    client_signed_as,
     open_sync_world,
     operations,
     recording,
@@ -123,7 +128,8 @@ class Enrichment:
 def enrichment(cross_world: SyncWorld, servers: list[dict[str, Any]]) -> Enrichment:
     """`enrich_with_ec2_metadata` of PROD's servers, run once and recorded."""
     before = copy.deepcopy(servers)
-    with recording() as recorder:
+    # The groups run inline, one after another in group order: their calls come in a fixed order.
+    with recording() as recorder, controlled_scheduling(Schedule("submission")):
         details = cross_world.module.enrich_with_ec2_metadata(servers, PROD)
     return Enrichment(details, recorder, before)
 
@@ -223,25 +229,26 @@ class TestEnrichWithEc2Metadata:
 
 
 class TestReachingAnOrigin:
-    """`create_origin_ec2_client` (the EC2 client of one origin account) and `origin_account_role` (its role)."""
+    """`origin_ec2_client` (the EC2 client of one origin account) and `origin_account_role` (its role)."""
 
     def test_the_hub_gets_its_own_client_without_assume_role(self, cross_world: SyncWorld) -> None:
         with recording() as recorder:
-            ec2_client, credentials = cross_world.module.create_origin_ec2_client(HUB, "ca-central-1")
+            ec2_client = cross_world.module.ec2.origin_ec2_client(HUB, "ca-central-1")
 
-        assert credentials is None
         assert ec2_client.meta.region_name == "ca-central-1"
+        assert ec2_client.describe_instances()["Reservations"]  # the hub's own instances
         assert operations(recorder) == ["sts:GetCallerIdentity"]
 
-    def test_another_account_gets_an_assumed_roles_client_and_credentials(self, cross_world: SyncWorld) -> None:
-        ec2_client, credentials = cross_world.module.create_origin_ec2_client(WORKLOADS, "us-west-2")
+    def test_another_account_gets_an_assumed_roles_client(self, cross_world: SyncWorld) -> None:
+        with recording() as recorder:
+            ec2_client = cross_world.module.ec2.origin_ec2_client(WORKLOADS, "us-west-2")
 
-        assert set(credentials) == {"AccessKeyId", "SecretAccessKey", "SessionToken"}
+        assert operations(recorder) == ["sts:GetCallerIdentity", "dynamodb:GetItem", "sts:AssumeRole"]
         assert ec2_client.meta.region_name == "us-west-2"
         assert ec2_client.describe_instances()["Reservations"]  # WORKLOADS' instances are visible
 
     def test_the_clients_use_the_short_timeout_single_retry_config(self, cross_world: SyncWorld) -> None:
-        ec2_client, _ = cross_world.module.create_origin_ec2_client(WORKLOADS, "us-west-2")
+        ec2_client = cross_world.module.ec2.origin_ec2_client(WORKLOADS, "us-west-2")
 
         assert (ec2_client.meta.config.connect_timeout, ec2_client.meta.config.read_timeout) == (5, 10)
         # retries={"max_attempts": 1}: one retry, two attempts in all.
@@ -249,20 +256,20 @@ class TestReachingAnOrigin:
 
     def test_a_failed_assume_role_propagates(self, cross_world: SyncWorld) -> None:
         with pytest.raises(ClientError, match="AccessDenied"):
-            cross_world.module.create_origin_ec2_client(DENIED, "eu-west-1")
+            cross_world.module.ec2.origin_ec2_client(DENIED, "eu-west-1")
 
     def test_a_row_gives_its_role_and_external_id(self, cross_world: SyncWorld) -> None:
-        assert cross_world.module.origin_account_role(WORKLOADS) == (WORKLOADS_ROLE, "ext-workloads-9e6c")
+        assert cross_world.module.ec2.origin_account_role(WORKLOADS) == (WORKLOADS_ROLE, "ext-workloads-9e6c")
 
     def test_no_row_gives_the_defaults(self, cross_world: SyncWorld) -> None:
-        assert cross_world.module.origin_account_role(UNLISTED) == (
+        assert cross_world.module.ec2.origin_account_role(UNLISTED) == (
             role_arn(UNLISTED),
             "drs-orchestration-cross-account",
         )
 
     def test_without_a_target_accounts_table_the_defaults_are_used(self, cross_world: SyncWorld) -> None:
         with lambda_environment({"TARGET_ACCOUNTS_TABLE": None}), recording() as recorder:
-            role = cross_world.module.origin_account_role(WORKLOADS)
+            role = cross_world.module.ec2.origin_account_role(WORKLOADS)
 
         assert role == (role_arn(WORKLOADS), "drs-orchestration-cross-account")
         assert recorder.interactions == []
@@ -317,7 +324,7 @@ class TestGroupInstancesByOrigin:
             {"sourceProperties": {"identificationHints": {"awsInstanceID": "i-4"}}, "_queryRegion": "us-east-1"},
         ]
 
-        groups = bare_world.module.group_instances_by_origin(servers, PROD)
+        groups = bare_world.module.ec2.group_instances_by_origin(servers, PROD)
 
         assert list(groups.items()) == [
             ((PROD, "us-east-1"), ["i-1", "i-4"]),  # defaults: the account and the query region
@@ -335,7 +342,7 @@ class TestGroupInstancesByOrigin:
         ids=["no-source-properties", "no-hints", "empty-instance-id"],
     )
     def test_servers_without_an_instance_id_are_left_out(self, bare_world: SyncWorld, server: dict[str, Any]) -> None:
-        assert bare_world.module.group_instances_by_origin([server], PROD) == {}
+        assert bare_world.module.ec2.group_instances_by_origin([server], PROD) == {}
 
     @pytest.mark.parametrize(
         ("server", "groups"),
@@ -357,13 +364,13 @@ class TestGroupInstancesByOrigin:
         self, bare_world: SyncWorld, server: dict[str, Any], groups: dict[tuple[str, str], list[str]]
     ) -> None:
         # Approved divergence (defect 11 fixed): the legacy raised AttributeError here, outside any handler.
-        assert bare_world.module.group_instances_by_origin([server], PROD) == groups
+        assert bare_world.module.ec2.group_instances_by_origin([server], PROD) == groups
 
     @given(servers=st.lists(drs_documents(), max_size=12))
     def test_every_instance_lands_once_in_its_origin_group_in_order(
         self, bare_world: SyncWorld, servers: list[dict[str, Any]]
     ) -> None:
-        groups = bare_world.module.group_instances_by_origin(servers, PROD)
+        groups = bare_world.module.ec2.group_instances_by_origin(servers, PROD)
 
         expected: dict[tuple[str, str], list[str]] = {}
         for server in servers:
@@ -387,7 +394,7 @@ def test_a_failed_row_lookup_falls_back_to_the_defaults(sync_world: Any) -> None
         )
     )
 
-    assert world.module.origin_account_role(WORKLOADS) == (role_arn(WORKLOADS), "drs-orchestration-cross-account")
+    assert world.module.ec2.origin_account_role(WORKLOADS) == (role_arn(WORKLOADS), "drs-orchestration-cross-account")
 
 
 def test_a_row_replaces_only_the_fields_it_has_even_with_null(sync_world: Any) -> None:
@@ -400,8 +407,8 @@ def test_a_row_replaces_only_the_fields_it_has_even_with_null(sync_world: Any) -
         )
     )
 
-    assert world.module.origin_account_role(WORKLOADS) == (WORKLOADS_ROLE, "drs-orchestration-cross-account")
-    assert world.module.origin_account_role(PROD) == (role_arn(PROD), None)
+    assert world.module.ec2.origin_account_role(WORKLOADS) == (WORKLOADS_ROLE, "drs-orchestration-cross-account")
+    assert world.module.ec2.origin_account_role(PROD) == (role_arn(PROD), None)
 
 
 def test_a_null_external_id_fails_the_origin_assume_role_and_skips_the_group(sync_world: Any) -> None:
@@ -490,27 +497,114 @@ def chunk_ids(chunk_world: SyncWorld) -> list[str]:
     return [instance for instance in found if instance in known] + missing
 
 
-class TestCollectGroupInstanceDetails:
-    """DescribeInstances in chunks of 100, a failed chunk retried id by id."""
+class TestDescribeOriginGroup:
+    """One origin group: DescribeInstances in chunks of 100, a failed chunk retried id by id."""
 
     def test_chunks_of_100_and_a_per_id_retry_of_the_failed_chunk(
         self, chunk_world: SyncWorld, chunk_ids: list[str]
     ) -> None:
-        ec2_client, credentials = chunk_world.module.create_origin_ec2_client(PROD, "us-east-1")
-        details: dict[str, Any] = {}
-
         with recording() as recorder:
-            chunk_world.module.collect_group_instance_details(ec2_client, "us-east-1", chunk_ids, credentials, details)
+            details = chunk_world.module.ec2.describe_origin_group(PROD, "us-east-1", chunk_ids)
 
         sent = [call.params["InstanceIds"] for call in calls(recorder, "ec2", "DescribeInstances")]
         # Chunk 1: ids 1-100. Chunk 2: ids 101-102 fails on the missing id, then each id alone.
         assert sent == [chunk_ids[:100], chunk_ids[100:], [chunk_ids[100]], [chunk_ids[101]]]
         assert sorted(details) == sorted(chunk_ids[:101])
+        # One client for the group: one STS round (GetCallerIdentity, lookup, AssumeRole) before the chunks.
+        assert operations(recorder)[:3] == ["sts:GetCallerIdentity", "dynamodb:GetItem", "sts:AssumeRole"]
+        assert len(calls(recorder, "sts")) == 2
 
-    def test_details_already_collected_are_kept(self, chunk_world: SyncWorld, chunk_ids: list[str]) -> None:
-        ec2_client, credentials = chunk_world.module.create_origin_ec2_client(PROD, "us-east-1")
-        details: dict[str, Any] = {"i-earlier": {"vpcId": "vpc-x"}}
+    def test_a_given_sts_client_is_used_for_the_group(self, chunk_world: SyncWorld, chunk_ids: list[str]) -> None:
+        sts = boto3.client("sts")
 
-        chunk_world.module.collect_group_instance_details(ec2_client, "us-east-1", chunk_ids[:3], credentials, details)
+        with recording() as recorder:
+            details = chunk_world.module.ec2.describe_origin_group(PROD, "us-east-1", chunk_ids[:3], sts)
 
-        assert set(details) == {"i-earlier", *chunk_ids[:3]}
+        assert set(details) == set(chunk_ids[:3])
+        assert [call.operation for call in calls(recorder, "sts")] == ["GetCallerIdentity", "AssumeRole"]
+
+
+def test_a_failure_other_than_a_client_error_skips_the_rest_of_the_group(
+    sync_world: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 150 instances: chunk 1 answers, chunk 2's connection drops (botocore's one retry too); no per-id retry.
+    world = sync_world(
+        scenario(
+            accounts={PROD: {"drs": {"us-east-1": {"servers": 150}}}},
+            faults=[
+                {
+                    "service": "ec2",
+                    "operation": "DescribeInstances",
+                    "on_call": 2,
+                    "connection": True,
+                },
+                {
+                    "service": "ec2",
+                    "operation": "DescribeInstances",
+                    "on_call": 3,
+                    "connection": True,
+                },
+            ],
+        )
+    )
+    credentials = world.credentials(PROD)
+    ids = [
+        instance_id(server)
+        for page in client_signed_as("drs", credentials).get_paginator("describe_source_servers").paginate()
+        for server in page["items"]
+    ]
+
+    with recording() as recorder, caplog.at_level(logging.WARNING):
+        details = world.module.ec2.describe_origin_group(PROD, "us-east-1", ids)
+
+    assert sorted(details) == sorted(ids[:100])
+    # One recorded call per chunk (botocore's retry is inside the call), and no call per id after the failure.
+    assert [len(call.params["InstanceIds"]) for call in calls(recorder, "ec2", "DescribeInstances")] == [100, 50]
+    assert any("skipped" in record.getMessage() and PROD in record.getMessage() for record in caplog.records)
+
+
+def test_a_later_group_wins_an_instance_id_both_describe(sync_world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two origin groups answer for the same id: the details merged last (in group order) are kept, as the legacy.
+    world = sync_world(scenario())
+    ec2 = world.module.ec2
+    answers = {
+        (PROD, "us-east-1"): {"i-1": {"vpcId": "vpc-first"}, "i-2": {"vpcId": "vpc-only-first"}},
+        (PROD, "us-west-2"): {"i-1": {"vpcId": "vpc-second"}},
+    }
+
+    def described(account: Any, region: Any, ids: list[str], sts_client: Any = None) -> dict[str, Any]:
+        """The canned details of one origin group."""
+        return answers[(account, region)]
+
+    monkeypatch.setattr(ec2, "describe_origin_group", described)
+    servers = [
+        {"_queryRegion": region, "sourceProperties": {"identificationHints": {"awsInstanceID": instance}}}
+        for region, instance in (("us-east-1", "i-1"), ("us-west-2", "i-1"), ("us-east-1", "i-2"))
+    ]
+
+    details = world.module.enrich_with_ec2_metadata(servers, PROD)
+
+    assert details == {"i-1": {"vpcId": "vpc-second"}, "i-2": {"vpcId": "vpc-only-first"}}
+
+
+def test_the_origin_groups_are_described_at_the_same_time(sync_world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every group waits until all have started: only a pool running them side by side gets through.
+    world = sync_world(scenario())
+    ec2 = world.module.ec2
+    regions = ["us-east-1", "us-east-2", "us-west-1", "us-west-2"]
+    barrier = threading.Barrier(len(regions), timeout=30)
+
+    def described(account: Any, region: Any, ids: list[str], sts_client: Any = None) -> dict[str, Any]:
+        """One group's details, once every group has started."""
+        barrier.wait()
+        return {ids[0]: {"region": region}}
+
+    monkeypatch.setattr(ec2, "describe_origin_group", described)
+    servers = [
+        {"_queryRegion": region, "sourceProperties": {"identificationHints": {"awsInstanceID": f"i-{region}"}}}
+        for region in regions
+    ]
+
+    details = world.module.enrich_with_ec2_metadata(servers, PROD)
+
+    assert details == {f"i-{region}": {"region": region} for region in regions}

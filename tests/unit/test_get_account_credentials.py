@@ -1,4 +1,4 @@
-"""Unit tests of `get_account_credentials` and `account_needs_assumed_role`: who is reached through AssumeRole, how."""
+"""Unit tests of `get_account_credentials` and `is_hub_account`: who is reached through AssumeRole, how."""
 
 from __future__ import annotations
 
@@ -9,7 +9,17 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.unit.support import HUB, OTHER, PROD, SyncWorld, calls, open_sync_world, operations, recording, role_arn
+from tests.unit.support import (
+    HUB,
+    OTHER,
+    PROD,
+    SyncWorld,
+    calls,
+    open_sync_world,
+    operations,
+    recording,
+    role_arn,
+)
 
 CREDENTIAL_KEYS = {"AccessKeyId", "SecretAccessKey", "SessionToken"}
 
@@ -134,29 +144,46 @@ class TestGetAccountCredentials:
             for record in caplog.records
         )
 
+    def test_a_given_sts_client_makes_the_assume_role(self, shared_world: SyncWorld) -> None:
+        sts = boto3.client("sts")
 
-class TestAccountNeedsAssumedRole:
-    """Which accounts the sync reaches through AssumeRole (the rest use the Lambda's own credentials)."""
+        with recording() as recorder:
+            credentials = shared_world.module.get_account_credentials(account(PROD), sts)
+
+        assert set(credentials) == CREDENTIAL_KEYS
+        assert operations(recorder) == ["sts:AssumeRole"]
+
+
+class TestIsHubAccount:
+    """Which account is the hub, read with the Lambda's own credentials (every other one through AssumeRole)."""
 
     @pytest.mark.parametrize(
         ("record", "expected"),
         [
-            (account(PROD), True),
-            (account(HUB), False),  # the hub itself
-            (account(HUB, roleArn=None), False),  # the hub's own row needs no role
-            # Defect 5 fixed: another account without a role still needs one (and is then refused, not queried).
-            (account(PROD, roleArn=None), True),
-            (account(PROD, roleArn=""), True),
-            ({"accountId": PROD}, True),
+            (account(PROD), False),
+            (account(HUB), True),  # the hub itself
+            (account(HUB, roleArn=None), True),  # the hub's own row needs no role
+            # Defect 5 fixed: another account without a role is not the hub (it is then refused, not queried).
+            (account(PROD, roleArn=None), False),
+            (account(PROD, roleArn=""), False),
+            ({"accountId": PROD}, False),
         ],
         ids=["other-account-with-role", "hub", "hub-without-role", "null-role", "empty-role", "no-role-key"],
     )
-    def test_every_account_but_the_hub_needs_it(
+    def test_only_the_lambdas_own_account_is_the_hub(
         self, shared_world: SyncWorld, record: dict[str, Any], expected: bool
     ) -> None:
         with recording() as recorder:
-            needs_role = shared_world.module.account_needs_assumed_role(record)
+            is_hub = shared_world.module.accounts.is_hub_account(record)
 
-        assert needs_role is expected
+        assert is_hub is expected
         # The hub's id is asked for every time, as the legacy does once per account.
         assert operations(recorder) == ["sts:GetCallerIdentity"]
+
+    def test_a_given_sts_client_is_the_one_asked(self, shared_world: SyncWorld) -> None:
+        sts = boto3.client("sts")
+
+        with recording() as recorder:
+            assert shared_world.module.accounts.is_hub_account(account(HUB), sts) is True
+
+        assert [call.identity for call in calls(recorder, "sts", "GetCallerIdentity")] == ["hub"]

@@ -1,4 +1,4 @@
-"""Unit tests of `query_drs_all_regions`, `region_status_of` and `record_region_statuses`.
+"""Unit tests of `inventory_sync.regions`: `query_drs_all_regions`, `region_status_of`, `record_region_statuses`.
 
 The parallel DRS query of every active region, the (servers, region statuses) it returns, and the region status
 writes: one `update_region_status()` PutItem per region, then the batch of per-account rows that overwrites them.
@@ -6,11 +6,13 @@ writes: one `update_region_status()` PutItem per region, then the batch of per-a
 
 from __future__ import annotations
 
-import time
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from harness.lambda_env import cold_start, import_lambda_module
 from harness.scheduling import Schedule, controlled_scheduling
@@ -181,17 +183,88 @@ class TestQueryAllRegions:
         assert len(calls(recorder, "dynamodb", "PutItem")) == 28
 
 
-def test_regions_are_queried_in_parallel(sync_world: Any) -> None:
+def test_the_regions_are_queried_at_the_same_time_on_a_pool(sync_world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each region's query waits until every region's query has started: only a pool running them side by side
+    # gets through (one after another, the first would wait for ever; the barrier's timeout makes that a failure).
+    world = sync_world(scenario())
     regions = DRS_REGIONS[:8]
-    world = sync_world(scenario(latency_ms={"drs": 300}))
+    barrier = threading.Barrier(len(regions), timeout=30)
+    query_one = world.module.regions.query_drs_single_region
 
-    started = time.perf_counter()
+    def query_when_all_have_started(region: str, account_id: str | None, credentials: Any) -> dict[str, Any]:
+        """The real single-region query, once every region's query is running."""
+        barrier.wait()
+        return dict(query_one(region, account_id, credentials))
+
+    monkeypatch.setattr(world.module.regions, "query_drs_single_region", query_when_all_have_started)
+
     _, statuses = world.module.query_drs_all_regions(PROD, None, list(regions), NOW)
-    elapsed = time.perf_counter() - started
 
     assert set(statuses) == set(regions)
-    # Eight 300 ms queries one after another take 2.4 s; side by side about 0.3 s.
-    assert elapsed < 1.5
+    assert world.module.regions.DRS_MAX_WORKERS == 28
+
+
+def test_a_region_finishing_first_comes_first_on_real_threads(sync_world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as_completed order: the last region submitted answers first (the others wait for it), so it leads.
+    world = sync_world(scenario(accounts={PROD: {"drs": {"us-east-1": {"servers": 1}, "us-west-2": {"servers": 2}}}}))
+    last_done = threading.Event()
+    query_one = world.module.regions.query_drs_single_region
+
+    def last_region_first(region: str, account_id: str | None, credentials: Any) -> dict[str, Any]:
+        """The real query; every region but the last waits for the last one to have answered."""
+        if region == "us-west-2":
+            answer = dict(query_one(region, account_id, credentials))
+            last_done.set()
+            return answer
+        assert last_done.wait(timeout=30)
+        return dict(query_one(region, account_id, credentials))
+
+    monkeypatch.setattr(world.module.regions, "query_drs_single_region", last_region_first)
+    credentials = world.credentials(PROD)
+
+    servers, statuses = world.module.query_drs_all_regions(PROD, credentials, ["us-east-1", "us-west-2"], NOW)
+
+    assert list(statuses) == ["us-west-2", "us-east-1"]
+    assert [server["_queryRegion"] for server in servers] == ["us-west-2", "us-west-2", "us-east-1"]
+
+
+def test_a_failed_regions_servers_read_before_the_failure_count(sync_world: Any) -> None:
+    # Approved divergence defect-7-keep-pages-read: page 1 of a region failing on page 2 is kept and counted.
+    drs = {"us-east-1": {"servers": 3, "page_size": 2, "error": {"code": "ValidationException", "on_page": 2}}}
+    world = sync_world(scenario(accounts={PROD: {"drs": drs}}))
+
+    servers, statuses = world.module.query_drs_all_regions(PROD, world.credentials(PROD), ["us-east-1"], NOW)
+
+    assert len(servers) == 2
+    assert statuses["us-east-1"]["status"] == "ERROR"
+    assert statuses["us-east-1"]["serverCount"] == 2
+
+
+class TestRecordingThroughTheWriter:
+    """With an account's turn at the writer, the statuses are written in that turn, with the run's totals."""
+
+    def test_the_statuses_are_written_in_the_accounts_turn_with_running_totals(
+        self, regions_world: SyncWorld, prod_credentials: dict[str, str]
+    ) -> None:
+        sync = regions_world.module
+        totals = {"us-east-1": 10}
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            writes = sync.ordered_writes.OrderedWrites(writer)
+            first, turn = writes.next_account(), writes.next_account()
+            with recording() as recorder, controlled_scheduling(Schedule("submission")):
+                servers, statuses = sync.query_drs_all_regions(PROD, prod_credentials, list(REGIONS), NOW, turn, totals)
+            # The first account has not closed its turn: nothing is written yet.
+            assert calls(recorder, "dynamodb") == []
+            with recording() as recorder:
+                first.close()
+                writes.wait()
+
+        assert statuses == EXPECTED_STATUSES
+        assert len(servers) == 5
+        assert [call.operation for call in calls(recorder, "dynamodb")] == ["PutItem"] * 4 + ["BatchWriteItem"]
+        assert totals == {"us-east-1": 13, "us-west-2": 2, "eu-west-1": 0, "eu-west-2": 0}
+        rows = {row["region"]: row["serverCount"] for row in regions_world.tables()["region_status"]}
+        assert rows == {"us-east-1": 13, "us-west-2": 2, "eu-west-1": 0, "eu-west-2": 0}
 
 
 class TestRegionStatusOf:
@@ -200,21 +273,20 @@ class TestRegionStatusOf:
     def test_success_is_active_with_the_server_count(self, regions_world: SyncWorld) -> None:
         answer = {"status": "success", "servers": [{}, {}]}
 
-        assert regions_world.module.region_status_of(answer) == {
+        assert regions_world.module.regions.region_status_of(answer) == {
             "status": "ACTIVE",
             "serverCount": 2,
             "errorMessage": None,
         }
 
     def test_error_carries_the_classified_status_and_message(self, regions_world: SyncWorld) -> None:
-        answer = regions_world.module.drs_error_result(
-            "ThrottlingException", "ThrottlingException", "THROTTLED", "m", "r", PROD
-        )
+        error = ClientError({"Error": {"Code": "ThrottlingException", "Message": "m"}}, "DescribeSourceServers")
+        answer = regions_world.module.drs_errors.drs_error_result(error, "r", PROD, [{}])
 
-        assert regions_world.module.region_status_of(answer) == {
+        assert regions_world.module.regions.region_status_of(answer) == {
             "status": "THROTTLED",
-            "serverCount": 0,
-            "errorMessage": "m",
+            "serverCount": 1,
+            "errorMessage": "API rate limit exceeded",
         }
 
 
@@ -225,8 +297,8 @@ class TestRecordRegionStatuses:
         first = {"us-east-1": {"status": "ACTIVE", "serverCount": 4, "errorMessage": None}}
         second = {"us-east-1": {"status": "ACTIVE", "serverCount": 0, "errorMessage": None}}
 
-        regions_world.module.record_region_statuses(PROD, first, NOW)
-        regions_world.module.record_region_statuses(WORKLOADS, second, NOW)
+        regions_world.module.regions.record_region_statuses(PROD, first, NOW)
+        regions_world.module.regions.record_region_statuses(WORKLOADS, second, NOW)
 
         rows = {row["region"]: row for row in regions_world.tables()["region_status"]}
         # Keyed by region only: without the run's totals, the second account's empty region overwrites the first's.
@@ -250,9 +322,9 @@ class TestRecordRegionStatuses:
         }
         totals: dict[str, int] = {}
 
-        regions_world.module.record_region_statuses(PROD, first, NOW, totals)
+        regions_world.module.regions.record_region_statuses(PROD, first, NOW, totals)
         with recording() as recorder:
-            regions_world.module.record_region_statuses(WORKLOADS, second, NOW, totals)
+            regions_world.module.regions.record_region_statuses(WORKLOADS, second, NOW, totals)
 
         assert totals == {"us-east-1": 4, "eu-west-1": 2}
         rows = {row["region"]: row for row in regions_world.tables()["region_status"]}
@@ -276,7 +348,7 @@ class TestRecordRegionStatuses:
         statuses = {"us-east-1": {"status": "THROTTLED", "serverCount": 0, "errorMessage": "API rate limit exceeded"}}
 
         with recording() as recorder:
-            regions_world.module.record_region_statuses(WORKLOADS, statuses, NOW, totals)
+            regions_world.module.regions.record_region_statuses(WORKLOADS, statuses, NOW, totals)
 
         batch = calls(recorder, "dynamodb", "BatchWriteItem")[0]
         item = batch.params["RequestItems"][REGION_STATUS_TABLE][0]["PutRequest"]["Item"]
@@ -292,7 +364,7 @@ class TestRecordRegionStatuses:
         statuses = {"eu-west-2": {"status": "ERROR", "serverCount": 0, "errorMessage": ""}}
 
         with recording() as recorder:
-            regions_world.module.record_region_statuses(PROD, statuses, NOW)
+            regions_world.module.regions.record_region_statuses(PROD, statuses, NOW)
 
         batch = calls(recorder, "dynamodb", "BatchWriteItem")[0]
         item = batch.params["RequestItems"][REGION_STATUS_TABLE][0]["PutRequest"]["Item"]
@@ -302,6 +374,6 @@ class TestRecordRegionStatuses:
 
     def test_no_statuses_write_nothing(self, regions_world: SyncWorld) -> None:
         with recording() as recorder:
-            regions_world.module.record_region_statuses(PROD, {}, NOW)
+            regions_world.module.regions.record_region_statuses(PROD, {}, NOW)
 
         assert recorder.interactions == []

@@ -8,18 +8,15 @@ error types, the guidance) and from LEGACY_CONTRACT.md's classification table (s
 
 from __future__ import annotations
 
-import copy
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-from hypothesis import given
-from hypothesis import strategies as st
 
 from tests.unit.support import (
     HUB,
-    NOW,
     PROD,
     SyncWorld,
     calls,
@@ -71,7 +68,7 @@ DRS = {
 }
 FAULTS = [{"service": "drs", "operation": "DescribeSourceServers", "region": "ap-southeast-3", "connection": True}]
 
-THROTTLING_GUIDANCE = "DRS throttled the request: retry later with exponential backoff, or spread syncs out over time."
+THROTTLING_GUIDANCE = "DRS throttled the request: retry later with exponential backoff, or spread syncs out."
 QUOTA_GUIDANCE = (
     "A DRS service quota was exceeded: request a quota increase for Elastic Disaster Recovery in Service Quotas "
     "for this account and region."
@@ -215,20 +212,6 @@ class TestSuccess:
 
         assert {(server["_queryRegion"], server["_queryAccount"]) for server in servers} == {("us-east-1", PROD)}
 
-    def test_the_server_documents_are_the_drs_ones_reduced_to_the_parts_the_sync_reads(
-        self, drs_world: SyncWorld, answers: dict[str, dict[str, Any]], prod_credentials: dict[str, str]
-    ) -> None:
-        sync = drs_world.module
-        servers = answers["us-east-1"]["result"]["servers"]
-        untagged = [{k: v for k, v in server.items() if not k.startswith("_query")} for server in servers]
-        listing = drs_listing(prod_credentials, "us-east-1")
-
-        assert untagged == [sync.document_parts(document, sync.SERVER_DOCUMENT_PARTS) for document in listing]
-        assert all(
-            "replicationDirection" in document and "replicationDirection" not in server
-            for document, server in zip(listing, untagged, strict=True)
-        )
-
     def test_without_credentials_the_lambdas_own_account_is_queried(self, drs_world: SyncWorld) -> None:
         with recording() as recorder:
             result = drs_world.module.query_drs_single_region("us-east-1", HUB, None)
@@ -249,16 +232,6 @@ class TestSuccess:
         assert listing[0].params == {}
         assert [("nextToken" in call.params) for call in listing] == [False, True, True]
         assert {call.region for call in listing} == {"us-east-1"}
-
-    def test_list_drs_source_servers_accepts_a_null_account(
-        self, drs_world: SyncWorld, prod_credentials: dict[str, str]
-    ) -> None:
-        drs = client_signed_as("drs", prod_credentials)
-
-        servers = drs_world.module.list_drs_source_servers(drs, "us-east-1", None)
-
-        assert len(servers) == 5
-        assert all(server["_queryRegion"] == "us-east-1" and server["_queryAccount"] is None for server in servers)
 
 
 class TestErrors:
@@ -364,17 +337,20 @@ class TestClassifyDrsClientError:
         ],
     )
     def test_classification(self, drs_world: SyncWorld, code: str, message: str, expected: tuple[str, str]) -> None:
-        assert drs_world.module.classify_drs_client_error(client_error(code, message)) == expected
+        assert drs_world.module.drs_errors.classify_drs_client_error(client_error(code, message)) == expected
 
     def test_uninitialized_wins_over_access_denied(self, drs_world: SyncWorld) -> None:
         error = client_error("AccessDeniedException", "DRS is not initialized")
 
-        assert drs_world.module.classify_drs_client_error(error) == ("NOT_INITIALIZED", "DRS not initialized in region")
+        assert drs_world.module.drs_errors.classify_drs_client_error(error) == (
+            "NOT_INITIALIZED",
+            "DRS not initialized in region",
+        )
 
     def test_without_a_code_the_error_text_is_the_message_cut_to_500(self, drs_world: SyncWorld) -> None:
         error = client_error(None, "x" * 600)
 
-        status, message = drs_world.module.classify_drs_client_error(error)
+        status, message = drs_world.module.drs_errors.classify_drs_client_error(error)
 
         assert status == "ERROR"
         assert message == str(error)[:500]
@@ -402,139 +378,96 @@ class TestClassifyDrsException:
         ids=["unrecognized-client", "security-token", "endpoint", "endpoint-text", "other"],
     )
     def test_classification(self, drs_world: SyncWorld, error: Exception, expected: tuple[str, str]) -> None:
-        assert drs_world.module.classify_drs_exception(error) == expected
+        assert drs_world.module.drs_errors.classify_drs_exception(error) == expected
 
     def test_other_messages_are_cut_to_500_characters(self, drs_world: SyncWorld) -> None:
-        assert drs_world.module.classify_drs_exception(RuntimeError("y" * 700)) == ("ERROR", "y" * 500)
+        assert drs_world.module.drs_errors.classify_drs_exception(RuntimeError("y" * 700)) == ("ERROR", "y" * 500)
 
 
 class TestDrsErrorResult:
-    """The error dictionary itself."""
+    """The error dictionary itself: which of the 8 error types, the legacy's classification, guidance, servers kept."""
 
     @pytest.mark.parametrize(
-        ("error_type", "guidance"),
+        ("error", "expected"),
         [
-            ("ThrottlingException", THROTTLING_GUIDANCE),
-            ("ServiceQuotaExceededException", QUOTA_GUIDANCE),
-            ("Exception", None),
+            (
+                client_error("ThrottlingException", "Rate exceeded"),
+                (
+                    "ThrottlingException",
+                    "ThrottlingException",
+                    "THROTTLED",
+                    "API rate limit exceeded",
+                    THROTTLING_GUIDANCE,
+                ),
+            ),
+            (
+                client_error("ServiceQuotaExceededException", "quota"),
+                (
+                    "ServiceQuotaExceededException",
+                    "ServiceQuotaExceededException",
+                    "ERROR",
+                    "ServiceQuotaExceededException: quota",
+                    QUOTA_GUIDANCE,
+                ),
+            ),
+            (
+                client_error("ConflictException", "busy"),
+                ("ClientError", "ConflictException", "ERROR", "ConflictException: busy", None),
+            ),
+            (
+                Exception("UnrecognizedClientException: bad key"),
+                ("UnrecognizedClientException", "", "REGION_NOT_ENABLED", "Region not enabled in account", None),
+            ),
+            (KeyError("items"), ("Exception", "", "ERROR", "'items'", None)),
         ],
+        ids=["throttling", "quota", "other-client-error", "unrecognized-client-text", "other-exception"],
     )
-    def test_shape_and_guidance(self, drs_world: SyncWorld, error_type: str, guidance: str | None) -> None:
-        result = drs_world.module.drs_error_result(error_type, "Code", "ERROR", "msg", "us-east-1", PROD)
+    def test_shape_type_and_guidance(
+        self, drs_world: SyncWorld, error: Exception, expected: tuple[str, str, str, str, str | None]
+    ) -> None:
+        kept = [{"arn": "read-before"}]
 
+        result = drs_world.module.drs_errors.drs_error_result(error, "us-east-1", PROD, kept)
+
+        error_type, error_code, region_status, message, guidance = expected
         assert result == {
             "status": "error",
             "errorType": error_type,
-            "errorCode": "Code",
-            "regionStatus": "ERROR",
-            "errorMessage": "msg",
+            "errorCode": error_code,
+            "regionStatus": region_status,
+            "errorMessage": message,
             "guidance": guidance,
-            "servers": [],
+            "servers": kept,
         }
+        assert result["servers"] is kept
+
+    def test_the_failure_is_logged_with_region_account_and_type(
+        self, drs_world: SyncWorld, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        with caplog.at_level(logging.WARNING):
+            drs_world.module.drs_errors.drs_error_result(
+                client_error("ThrottlingException", "x"), "eu-west-1", PROD, []
+            )
+
+        assert any(
+            "eu-west-1" in record.getMessage() and PROD in record.getMessage() and "THROTTLED" in record.getMessage()
+            for record in caplog.records
+        )
 
 
-# A full DRS source server document, with parts the sync never reads (replicated disks, tags, staging status...).
-FULL_DOCUMENT: dict[str, Any] = {
-    "agentVersion": "4.7.673",
-    "arn": f"arn:aws:drs:us-east-1:{PROD}:source-server/s-55edd32159749bbc4",
-    "dataReplicationInfo": {
-        "dataReplicationState": "CONTINUOUS",
-        "etaDateTime": "2025-06-16T03:33:12.031Z",
-        "lagDuration": "PT0S",
-        "replicatedDisks": [{"deviceName": "disk0", "replicatedStorageBytes": 5, "totalStorageBytes": 5}],
-    },
-    "lastLaunchResult": "NOT_STARTED",
-    "lifeCycle": {"addedToServiceDateTime": "2025-04-24T09:16:39.338Z", "lastSeenByServiceDateTime": "2025-06-16"},
-    "replicationDirection": "FAILOVER",
-    "sourceCloudProperties": {
-        "originAccountID": PROD,
-        "originAvailabilityZone": "us-east-1c",
-        "originRegion": "us-east-1",
-    },
-    "sourceProperties": {
-        "architecture": "x86_64",
-        "cpus": [{"cores": 8, "modelName": "AMD EPYC 7R32"}, {"cores": 1, "modelName": "Intel Xeon"}],
-        "disks": [{"bytes": 536870912000, "deviceName": "disk0"}, {"bytes": 21474836480, "deviceName": "disk1"}],
-        "identificationHints": {"awsInstanceID": "i-cb1a29fc9818c9fdb", "fqdn": "web.internal", "hostname": "web"},
-        "networkInterfaces": [{"ips": ["10.92.37.164"], "isPrimary": True, "macAddress": "02:00:00:46:3a:b2"}],
-        "os": {"fullString": "Microsoft Windows Server 2022 Datacenter"},
-        "ramBytes": 68719476736,
-        "recommendedInstanceType": "t3.medium",
-    },
-    "sourceServerID": "s-55edd32159749bbc4",
-    "stagingArea": {"stagingAccountID": PROD, "status": "NOT_EXTENDED"},
-    "tags": {"Name": "web"},
-    "_queryRegion": "us-east-1",
-    "_queryAccount": PROD,
-}
-DOCUMENT_PATHS = [
-    ("arn",),
-    ("stagingArea",),
-    ("stagingArea", "stagingAccountID"),
-    ("sourceCloudProperties",),
-    ("sourceCloudProperties", "originRegion"),
-    ("dataReplicationInfo",),
-    ("dataReplicationInfo", "lagDuration"),
-    ("lifeCycle",),
-    ("sourceProperties",),
-    ("sourceProperties", "identificationHints"),
-    ("sourceProperties", "identificationHints", "awsInstanceID"),
-    ("sourceProperties", "cpus"),
-    ("sourceProperties", "disks"),
-    ("sourceProperties", "os"),
-    ("sourceProperties", "networkInterfaces"),
-    ("sourceProperties", "ramBytes"),
-    ("tags",),
-]
-REPLACEMENTS = [None, "broken", [], {}, 7, ["x"], [{"ips": []}], [{"cores": "2"}], "delete"]
+class TestMentionsScp:
+    """Approved divergence defect-7-scp-as-a-word: "SCP" counts as a word or in the phrase only."""
 
-
-def changed_document(changes: list[tuple[tuple[str, ...], Any]]) -> dict[str, Any]:
-    """`FULL_DOCUMENT` with each (path, value) change applied where the path still leads to a map ("delete" removes)."""
-    document = copy.deepcopy(FULL_DOCUMENT)
-    for path, value in changes:
-        parent: Any = document
-        for key in path[:-1]:
-            parent = parent.get(key) if isinstance(parent, dict) else None
-        if isinstance(parent, dict):
-            if value == "delete":
-                parent.pop(path[-1], None)
-            else:
-                parent[path[-1]] = copy.deepcopy(value)
-    return document
-
-
-def outcome(function: Any, *args: Any) -> Any:
-    """What `function(*args)` returns, or the type and text of what it raises."""
-    try:
-        return function(*args)
-    except Exception as error:
-        return (type(error).__name__, str(error))
-
-
-@given(changes=st.lists(st.tuples(st.sampled_from(DOCUMENT_PATHS), st.sampled_from(REPLACEMENTS)), max_size=4))
-def test_everything_the_sync_derives_from_a_document_is_the_same_from_its_reduced_parts(
-    drs_world: SyncWorld, changes: list[tuple[tuple[str, ...], Any]]
-) -> None:
-    sync = drs_world.module
-    document = changed_document(changes)
-    reduced = sync.document_parts(document, sync.SERVER_DOCUMENT_PARTS)
-    reduced.update({key: document[key] for key in ("_queryRegion", "_queryAccount")})
-    details = {
-        "i-cb1a29fc9818c9fdb": {
-            "vpcId": "vpc-1",
-            "subnetId": "subnet-1",
-            "privateIp": "10.0.0.1",
-            "securityGroups": ["sg-1"],
-            "instanceProfile": "",
-            "tags": {"a": "b"},
-        }
-    }
-
-    for derive in (
-        lambda server: sync.inventory_item_from_server(server, PROD, details, NOW),
-        lambda server: sync.group_instances_by_origin([server], PROD),
-        lambda server: sync.inventory_keys_of([server], PROD),
-    ):
-        assert outcome(derive, reduced) == outcome(derive, document)
-    assert "tags" not in reduced and "replicatedDisks" not in str(reduced)
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("explicit deny in a Service Control Policy", True),
+            ("blocked by an SCP", True),
+            ("SCPs: p-1", True),
+            ("an ISCP plan", False),
+            ("dscp value", False),
+            ("", False),
+        ],
+    )
+    def test_word_or_phrase_only(self, drs_world: SyncWorld, text: str, expected: bool) -> None:
+        assert drs_world.module.drs_errors.mentions_scp(text) is expected

@@ -1,4 +1,4 @@
-"""Unit tests of `query_ec2_instances`, `describe_instance_details` and `instance_details`: EC2 details by instance id.
+"""Unit tests of `query_ec2_instances` and `instance_details`: EC2 details by instance id.
 
 The world launches PROD's instances in moto's EC2 (with an instance profile and tags) behind its DRS servers; one of
 them has no instance any more, and EC2 in us-west-2 refuses every DescribeInstances.
@@ -143,38 +143,45 @@ class TestQueryEc2Instances:
         assert [call.region for call in calls(recorder, "ec2")] == ["us-east-1"]
 
 
-class TestDescribeInstanceDetails:
-    """The generator behind the EC2 queries."""
+class TestRaiseErrors:
+    """`raise_errors=True`: the caller (an origin group's chunk loop) sees the failure instead of `{}`."""
 
-    def test_yields_id_and_details_pairs(
-        self, ec2_world: SyncWorld, prod_credentials: dict[str, str], existing_ids: list[str]
-    ) -> None:
-        east = client_signed_as("ec2", prod_credentials, "us-east-1")
-
-        pairs = list(ec2_world.module.describe_instance_details(east, existing_ids))
-
-        assert sorted(instance_id for instance_id, _ in pairs) == sorted(existing_ids)
-        assert all(set(details) == DETAIL_KEYS for _, details in pairs)
-
-    def test_the_call_is_made_on_iteration_and_its_error_propagates(
+    def test_a_client_error_propagates(
         self, ec2_world: SyncWorld, prod_credentials: dict[str, str], instance_ids: dict[str, list[str]]
     ) -> None:
         east = client_signed_as("ec2", prod_credentials, "us-east-1")
 
-        with recording() as recorder:
-            pairs = ec2_world.module.describe_instance_details(east, instance_ids["us-east-1"])
-            assert recorder.interactions == []
-            with pytest.raises(ClientError, match=r"InvalidInstanceID\.NotFound"):
-                list(pairs)
+        with recording() as recorder, pytest.raises(ClientError, match=r"InvalidInstanceID\.NotFound"):
+            ec2_world.module.query_ec2_instances(
+                "us-east-1", instance_ids["us-east-1"], ec2_client=east, raise_errors=True
+            )
 
         assert len(calls(recorder, "ec2", "DescribeInstances")) == 1
+
+    def test_unusable_credentials_propagate_before_any_call(
+        self, ec2_world: SyncWorld, existing_ids: list[str]
+    ) -> None:
+        with recording() as recorder, pytest.raises(KeyError):
+            ec2_world.module.query_ec2_instances(
+                "us-east-1", existing_ids, {"AccessKeyId": "AKIA-only"}, raise_errors=True
+            )
+
+        assert recorder.interactions == []
+
+    def test_a_success_is_the_same_answer(
+        self, ec2_world: SyncWorld, prod_credentials: dict[str, str], existing_ids: list[str]
+    ) -> None:
+        details = ec2_world.module.query_ec2_instances("us-east-1", existing_ids, prod_credentials, raise_errors=True)
+
+        assert sorted(details) == sorted(existing_ids)
+        assert all(set(entry) == DETAIL_KEYS for entry in details.values())
 
 
 class TestInstanceDetails:
     """The legacy's details of one DescribeInstances instance."""
 
     def test_a_bare_instance_gets_empty_defaults(self, ec2_world: SyncWorld) -> None:
-        assert ec2_world.module.instance_details({"InstanceId": "i-0"}) == {
+        assert ec2_world.module.ec2.instance_details({"InstanceId": "i-0"}) == {
             "vpcId": "",
             "subnetId": "",
             "privateIp": "",
@@ -194,7 +201,7 @@ class TestInstanceDetails:
             "Tags": [{"Key": "Name", "Value": "web"}, {"Key": "Env", "Value": "prod"}],
         }
 
-        assert ec2_world.module.instance_details(instance) == {
+        assert ec2_world.module.ec2.instance_details(instance) == {
             "vpcId": "vpc-1",
             "subnetId": "subnet-1",
             "privateIp": "10.0.0.5",

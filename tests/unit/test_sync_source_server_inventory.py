@@ -9,7 +9,6 @@ approved divergences (fixed legacy defects, harness/approved/).
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ from tests.unit.support import (
     WORKLOADS,
     SyncWorld,
     calls,
+    cleanup_segment_params,
     open_sync_world,
     operations,
     recording,
@@ -166,8 +166,8 @@ class TestTwoAccountSync:
         steps = operations(two_accounts_run.recorder)
 
         # Active regions, then the target accounts, then per account: identity, role, DRS, region statuses,
-        # enrichment, inventory writes; last, the cleanup: one Scan of every account read (in four segments), then the
-        # stale rows' deletes, in the order the Scan returned them.
+        # enrichment, inventory writes; last, the cleanup: one Scan of every account read (a parallel Scan in four
+        # segments, projected on what the cleanup reads), then the stale rows' deletes, in the table's scan order.
         assert steps[:3] == ["dynamodb:Scan", "dynamodb:Scan", "sts:GetCallerIdentity"]
         scans = calls(two_accounts_run.recorder, "dynamodb", "Scan")
         assert [scan.params["TableName"] for scan in scans] == [
@@ -175,17 +175,25 @@ class TestTwoAccountSync:
             TARGET_ACCOUNTS_TABLE,
             *["source-server-inventory"] * 4,
         ]
-        assert [scan.params["Segment"] for scan in scans[2:]] == [0, 1, 2, 3]
-        assert all(scan.params["FilterExpression"] == "sourceAccountId IN (:acct_0, :acct_1)" for scan in scans[2:])
-        assert scans[2].params["ExpressionAttributeValues"] == {":acct_0": {"S": PROD}, ":acct_1": {"S": WORKLOADS}}
-        assert steps[-6:] == ["dynamodb:Scan"] * 4 + ["dynamodb:DeleteItem", "dynamodb:DeleteItem"]
-        deletes = calls(two_accounts_run.recorder, "dynamodb", "DeleteItem")
-        scanned = [item["sourceServerArn"]["S"] for scan in scans[2:] for item in scan.response["Items"]]
-        deleted = [delete.params["Key"]["sourceServerArn"]["S"] for delete in deletes]
-        assert deleted == [arn for arn in scanned if arn in deleted]
-        assert sorted(deleted) == sorted(
-            [stale_row("gone-prod", PROD)["sourceServerArn"], stale_row("gone-workloads", WORKLOADS)["sourceServerArn"]]
+        assert sorted((scan.params for scan in scans[2:]), key=lambda params: params["Segment"]) == (
+            cleanup_segment_params("source-server-inventory", [PROD, WORKLOADS])
         )
+        assert steps[-6:] == ["dynamodb:Scan"] * 4 + ["dynamodb:DeleteItem", "dynamodb:DeleteItem"]
+        # The stale rows are deleted in the order the segments, joined in segment order, returned them.
+        deletes = calls(two_accounts_run.recorder, "dynamodb", "DeleteItem")
+        scanned = [
+            item["sourceServerArn"]["S"]
+            for scan in sorted(scans[2:], key=lambda scan: scan.params["Segment"])
+            for item in scan.response["Items"]
+        ]
+        stale = {
+            stale_row("gone-prod", PROD)["sourceServerArn"],
+            stale_row("gone-workloads", WORKLOADS)["sourceServerArn"],
+        }
+        assert [delete.params["Key"]["sourceServerArn"]["S"] for delete in deletes] == [
+            arn for arn in scanned if arn in stale
+        ]
+        assert len(deletes) == 2
         second_account_start = next(
             index
             for index, call in enumerate(two_accounts_run.recorder.interactions)
@@ -265,17 +273,6 @@ def test_no_target_accounts_completes_with_nothing_synced_and_no_cleanup(sync_wo
     assert len(world.tables()["inventory"]) == 1
 
 
-def test_preparing_the_drs_and_ec2_clients_ahead_makes_no_call(sync_world: Any) -> None:
-    world = sync_world(scenario(target_accounts=[target_row(PROD)]))
-
-    with recording() as recorder, world.module.reusing_client_classes():
-        world.module.warm_client_factories("us-east-1")
-        drs_client = world.module.create_drs_client("us-east-1", config=world.module.CLIENT_CONFIG)
-
-    assert recorder.interactions == []
-    assert drs_client.can_paginate("describe_source_servers")
-
-
 def test_a_failed_last_assume_role_keeps_the_rows_of_the_last_account(sync_world: Any) -> None:
     spec = {
         **TWO_ACCOUNTS,
@@ -332,45 +329,6 @@ def test_replaying_a_legacy_golden_gives_identical_calls_and_outputs_but_for_app
     verdict = judge(read_golden(GOLDEN_DIR / golden), "refactored")
 
     assert verdict.passed, verdict.uncovered[:3]
-
-
-@pytest.mark.parametrize(
-    ("setting", "expected_us"),
-    [(None, 500), ("250", 250), ("0", None), ("fast", 500)],
-    ids=["default", "set", "zero-leaves-it", "invalid-falls-back"],
-)
-def test_the_run_shortens_the_thread_switch_interval_and_restores_it(
-    sync_world: Any, monkeypatch: pytest.MonkeyPatch, setting: str | None, expected_us: int | None
-) -> None:
-    env = {} if setting is None else {"INVENTORY_SYNC_SWITCH_INTERVAL_US": setting}
-    world = sync_world(scenario(target_accounts=[target_row(PROD)], env=env))
-    sync = world.module
-    during: list[float] = []
-    real_cleanup = sync.cleanup_every_read_account
-
-    def cleanup_noting_the_interval(*args: Any) -> int:
-        """The real cleanup, run after the last write, noting the interval the run set."""
-        during.append(sys.getswitchinterval())
-        return int(real_cleanup(*args))
-
-    monkeypatch.setattr(sync, "cleanup_every_read_account", cleanup_noting_the_interval)
-    before = sys.getswitchinterval()
-
-    assert sync.sync_source_server_inventory()["statusCode"] == 200
-
-    assert during == [pytest.approx(before if expected_us is None else expected_us / 1_000_000)]
-    assert sys.getswitchinterval() == before
-
-
-def test_the_switch_interval_is_restored_when_the_block_fails(sync_world: Any) -> None:
-    sync = sync_world(scenario()).module
-    before = sys.getswitchinterval()
-
-    with pytest.raises(RuntimeError), sync.thread_switch_interval(300):
-        assert sys.getswitchinterval() == pytest.approx(0.0003)
-        raise RuntimeError("the run failed")
-
-    assert sys.getswitchinterval() == before
 
 
 def test_both_tables_are_read_even_when_the_target_accounts_cannot_be(sync_world: Any) -> None:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -123,6 +124,12 @@ def sent_arns(batch: Any) -> list[str]:
     ]
 
 
+def write(world: SyncWorld, servers: list[dict[str, Any]], details: dict[str, Any] | None = None) -> tuple[int, int]:
+    """The orchestrator's write of PROD's `servers`: their rows built, then `write_inventory_to_dynamodb`."""
+    rows = world.module.rows.build_inventory_rows(servers, PROD, details or {}, NOW)
+    return tuple(world.module.write_inventory_to_dynamodb(rows))  # type: ignore[return-value]
+
+
 class TestWriteInventory:
     """Writing one account's servers."""
 
@@ -131,7 +138,7 @@ class TestWriteInventory:
         servers = [drs_server(number) for number in range(60)]
 
         with recording() as recorder:
-            counts = world.module.write_inventory_to_dynamodb(servers, PROD, NOW, {})
+            counts = write(world, servers)
 
         assert counts == (60, 0)
         batches = calls(recorder, "dynamodb", "BatchWriteItem")
@@ -147,7 +154,7 @@ class TestWriteInventory:
         world = sync_world(scenario())
         servers = [drs_server(7), drs_server(8)]
 
-        world.module.write_inventory_to_dynamodb(servers, PROD, NOW, EC2_DETAILS)
+        write(world, servers, EC2_DETAILS)
 
         rows = {row["sourceServerID"]: row for row in world.tables()["inventory"]}
         assert rows["s-00000000000000007"] == {
@@ -161,7 +168,7 @@ class TestWriteInventory:
         world = sync_world(scenario())
 
         with recording() as recorder:
-            assert world.module.write_inventory_to_dynamodb([], PROD, NOW, {}) == (0, 0)
+            assert write(world, []) == (0, 0)
 
         assert recorder.interactions == []
 
@@ -170,16 +177,18 @@ class TestWriteInventory:
         servers = [drs_server(number) for number in range(30)]
 
         with recording() as recorder:
-            counts = world.module.write_inventory_to_dynamodb(servers, PROD, NOW, {})
+            counts = write(world, servers)
 
         assert counts == (30, 0)
         batches = calls(recorder, "dynamodb", "BatchWriteItem")
         assert batches[0].response is not None
         first_unprocessed = batches[0].response["UnprocessedItems"][INVENTORY_TABLE]
         assert len(first_unprocessed) == 5
-        held_back = sent_arns(batches[0])[-5:]
-        assert set(held_back) <= {arn for batch in batches[1:] for arn in sent_arns(batch)}
-        assert all(batch_put_counts(batch)[INVENTORY_TABLE] <= 25 for batch in batches)
+        held_back = [request["PutRequest"]["Item"]["sourceServerArn"]["S"] for request in first_unprocessed]
+        # As boto3's batch writer: the items handed back join the waiting ones (none: a batch goes out as soon as 25
+        # wait), so the next batch carries them first, then the new ones.
+        assert sent_arns(batches[1]) == held_back + [server["arn"] for server in servers[25:]]
+        assert len(batches) == 2
         assert arns_in_table(world) == sorted(server["arn"] for server in servers)
 
     def test_a_throttled_batch_is_retried_by_the_client(self, sync_world: Any) -> None:
@@ -188,7 +197,7 @@ class TestWriteInventory:
         )
         servers = [drs_server(number) for number in range(3)]
 
-        assert world.module.write_inventory_to_dynamodb(servers, PROD, NOW, {}) == (3, 0)
+        assert write(world, servers) == (3, 0)
         assert len(arns_in_table(world)) == 3
 
     def test_a_malformed_server_counts_one_failure_and_the_rest_is_written(
@@ -200,7 +209,7 @@ class TestWriteInventory:
         servers = [drs_server(1), broken, drs_server(3)]
 
         with caplog.at_level(logging.ERROR):
-            counts = world.module.write_inventory_to_dynamodb(servers, PROD, NOW, {})
+            counts = write(world, servers)
 
         # A disk whose bytes is null breaks the storage total: the item cannot be built.
         assert counts == (2, 1)
@@ -214,14 +223,15 @@ class TestWriteInventory:
         servers = [drs_server(number) for number in range(30)]
 
         with caplog.at_level(logging.ERROR):
-            counts = world.module.write_inventory_to_dynamodb(servers, PROD, NOW, {})
+            counts = write(world, servers)
 
         # Defect 6 fixed: the 25 items of the failed batch are 25 errors, the 5 written ones the only synced.
         assert counts == (5, 25)
         assert arns_in_table(world) == sorted(server["arn"] for server in servers[25:])
         lost = [record.getMessage() for record in caplog.records if "lost" in record.getMessage()]
         assert len(lost) == 25
-        assert all(PROD in message for message in lost)
+        # Each lost item is logged with its key: sourceServerArn and stagingAccountId.
+        assert all(f"stagingAccountId {STAGING}" in message for message in lost)
         assert {server["arn"] for server in servers[:25]} == {
             arn for arn in (server["arn"] for server in servers) if any(arn in message for message in lost)
         }
@@ -231,7 +241,7 @@ class TestWriteInventory:
         servers = [drs_server(number) for number in range(10)]
 
         # Defect 6 fixed: no longer propagates; its 10 items are 10 errors.
-        assert world.module.write_inventory_to_dynamodb(servers, PROD, NOW, {}) == (0, 10)
+        assert write(world, servers) == (0, 10)
         assert arns_in_table(world) == []
 
     def test_items_lost_after_being_handed_back_count_as_errors_only(self, sync_world: Any) -> None:
@@ -251,8 +261,44 @@ class TestWriteInventory:
         )
         servers = [drs_server(number) for number in range(30)]
 
-        assert world.module.write_inventory_to_dynamodb(servers, PROD, NOW, {}) == (20, 10)
+        assert write(world, servers) == (20, 10)
         assert len(arns_in_table(world)) == 20
+
+    def test_a_given_table_is_written_instead_of_the_configured_one(self, sync_world: Any) -> None:
+        world = sync_world(scenario())
+        other = boto3.resource("dynamodb").create_table(
+            TableName="other-inventory",
+            KeySchema=[
+                {"AttributeName": "sourceServerArn", "KeyType": "HASH"},
+                {"AttributeName": "stagingAccountId", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "sourceServerArn", "AttributeType": "S"},
+                {"AttributeName": "stagingAccountId", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        rows = world.module.rows.build_inventory_rows([drs_server(1)], PROD, {}, NOW)
+
+        table = world.module.inventory_writes.InventoryTable(other.name, boto3.client("dynamodb"))
+
+        assert world.module.write_inventory_to_dynamodb(rows, table) == (1, 0)
+        assert arns_in_table(world) == []
+        assert [item["sourceServerArn"] for item in other.scan()["Items"]] == [drs_server(1)["arn"]]
+
+    def test_a_row_error_is_counted_and_logged_without_any_call(
+        self, sync_world: Any, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        world = sync_world(scenario())
+
+        with recording() as recorder, caplog.at_level(logging.ERROR):
+            counts = world.module.write_inventory_to_dynamodb([("arn:x", ValueError("bad document"))])
+
+        assert counts == (0, 1)
+        assert recorder.interactions == []
+        assert any(
+            "arn:x" in record.getMessage() and "bad document" in record.getMessage() for record in caplog.records
+        )
 
 
 @pytest.fixture(scope="class")
@@ -266,10 +312,10 @@ class TestInventoryItemFromServer:
     """The inventory row of one DRS server (LEGACY_CONTRACT.md, "Inventory item")."""
 
     def test_a_complete_document(self, bare_world: SyncWorld) -> None:
-        assert bare_world.module.inventory_item_from_server(drs_server(7), PROD, {}, NOW) == EXPECTED_ITEM
+        assert bare_world.module.rows.inventory_item_from_server(drs_server(7), PROD, {}, NOW) == EXPECTED_ITEM
 
     def test_ec2_details_add_network_config_and_source_tags(self, bare_world: SyncWorld) -> None:
-        item = bare_world.module.inventory_item_from_server(drs_server(7), PROD, EC2_DETAILS, NOW)
+        item = bare_world.module.rows.inventory_item_from_server(drs_server(7), PROD, EC2_DETAILS, NOW)
 
         assert item["networkConfig"] == {
             "vpcId": "vpc-1",
@@ -281,13 +327,13 @@ class TestInventoryItemFromServer:
         assert item["sourceTags"] == {"Name": "web-7"}
 
     def test_details_of_another_instance_are_not_used(self, bare_world: SyncWorld) -> None:
-        item = bare_world.module.inventory_item_from_server(drs_server(8), PROD, EC2_DETAILS, NOW)
+        item = bare_world.module.rows.inventory_item_from_server(drs_server(8), PROD, EC2_DETAILS, NOW)
 
         assert "networkConfig" not in item
         assert "sourceTags" not in item
 
     def test_an_empty_document_gets_every_default(self, bare_world: SyncWorld) -> None:
-        assert bare_world.module.inventory_item_from_server({}, PROD, {}, NOW) == {
+        assert bare_world.module.rows.inventory_item_from_server({}, PROD, {}, NOW) == {
             "sourceServerArn": "",
             "stagingAccountId": PROD,
             "sourceServerID": "",
@@ -317,7 +363,7 @@ class TestInventoryItemFromServer:
         server = drs_server(7)
         del server["stagingArea"], server["sourceCloudProperties"]
 
-        item = bare_world.module.inventory_item_from_server(server, PROD, {}, NOW)
+        item = bare_world.module.rows.inventory_item_from_server(server, PROD, {}, NOW)
 
         assert (item["stagingAccountId"], item["sourceAccountId"], item["sourceRegion"]) == (PROD, PROD, "us-east-1")
 
@@ -332,7 +378,7 @@ class TestInventoryItemFromServer:
             },
         )
 
-        item = bare_world.module.inventory_item_from_server(server, PROD, {}, NOW)
+        item = bare_world.module.rows.inventory_item_from_server(server, PROD, {}, NOW)
 
         assert (item["cpuModel"], item["cpuCores"], item["ramBytes"]) == ("", 3, 2048)
         assert item["disks"] == [{"deviceName": "", "bytes": 5}, {"deviceName": "/dev/sdb", "bytes": 0}]
@@ -345,14 +391,14 @@ class TestInventoryItemFromServer:
         server["sourceProperties"]["disks"] = [{"deviceName": "/dev/sda", "bytes": None}]
 
         with pytest.raises(TypeError):
-            bare_world.module.inventory_item_from_server(server, PROD, {}, NOW)
+            bare_world.module.rows.inventory_item_from_server(server, PROD, {}, NOW)
 
     def test_a_first_nic_with_no_ips_gives_an_empty_primary_ip(self, bare_world: SyncWorld) -> None:
         # Approved divergence (defect 10 fixed): the legacy raised IndexError here and never wrote the server.
         server = drs_server(7)
         server["sourceProperties"]["networkInterfaces"] = [{"macAddress": "02:00:00:00:00:07", "ips": []}]
 
-        item = bare_world.module.inventory_item_from_server(server, PROD, {}, NOW)
+        item = bare_world.module.rows.inventory_item_from_server(server, PROD, {}, NOW)
 
         assert (item["primaryIp"], item["macAddress"]) == ("", "02:00:00:00:00:07")
 
@@ -373,9 +419,9 @@ class TestInventoryItemFromServer:
                 server[name] = None
                 del missing[name]
 
-        item = bare_world.module.inventory_item_from_server(server, PROD, {}, NOW)
+        item = bare_world.module.rows.inventory_item_from_server(server, PROD, {}, NOW)
 
-        assert item == bare_world.module.inventory_item_from_server(missing, PROD, {}, NOW)
+        assert item == bare_world.module.rows.inventory_item_from_server(missing, PROD, {}, NOW)
 
 
 DISKS = st.lists(
@@ -398,7 +444,7 @@ class TestInventoryItemProperties:
         server = drs_server(7)
         server["sourceProperties"].update({"disks": disks, "cpus": cpus, "ramBytes": ram})
 
-        item = bare_world.module.inventory_item_from_server(server, PROD, {}, NOW)
+        item = bare_world.module.rows.inventory_item_from_server(server, PROD, {}, NOW)
 
         assert item["totalStorageBytes"] == sum(disk["bytes"] for disk in disks)
         assert item["cpuCores"] == sum(cpu.get("cores", 0) for cpu in cpus)
