@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -163,12 +164,15 @@ def describe_problems(where: str, found: list[str]) -> str:
     return "\n".join(lines)
 
 
+# The scenario parser, imported by name where a scenario file must be read: it belongs to the local AWS, which the
+# Lambda package leaves out (shadow mode's recordings name no scenario file and never reach it).
+SCENARIO_MODULE = "harness.world.scenario"
+
+
 @functools.cache
 def _scenario_hash(path: Path, mtime_ns: int) -> str:
     """The content hash of a scenario file (read once per version of the file); ScenarioError if it fails to load."""
-    from harness.world.scenario import load_scenario
-
-    return load_scenario(path).content_hash()
+    return str(importlib.import_module(SCENARIO_MODULE).load_scenario(path).content_hash())
 
 
 def staleness(header: dict[str, Any]) -> str | None:
@@ -183,11 +187,9 @@ def staleness(header: dict[str, Any]) -> str | None:
         path = REPO_ROOT / str(file)
         if not path.is_file():
             return f"its scenario file {file} no longer exists"
-        from harness.world.scenario import ScenarioError
-
         try:
             content_hash = _scenario_hash(path, path.stat().st_mtime_ns)
-        except ScenarioError as error:
+        except importlib.import_module(SCENARIO_MODULE).ScenarioError as error:
             return f"its scenario no longer loads ({error})"
         if scenario.get("content_hash") and content_hash != scenario["content_hash"]:
             return f"its scenario {file} changed since it was recorded"
