@@ -30,7 +30,7 @@ def resolve_impl(name: str) -> Callable[[], Any]:
     """The zero-argument callable `name` stands for; import it now (after any cold start)."""
     ensure_import_path()
     if name == "handler":
-        return _handler_as_the_sync(_import("index", name))
+        return handler_as_the_sync(_import("index", name))
     target = NAMED_IMPLS.get(name, name)
     module_name, separator, attribute = target.partition(":")
     if not separator or not module_name or not attribute:
@@ -65,7 +65,7 @@ class HandlerMismatch(Exception):
     """`lambda_handler` returned something other than what it owes for the sync's response (or failure)."""
 
 
-def _handler_as_the_sync(index: Any) -> Callable[[], Any]:
+def handler_as_the_sync(index: Any) -> Callable[[], Any]:
     """`lambda_handler` with the sync event, its result re-wrapped in the API response the goldens hold.
 
     The handler returns the sync's decoded body (or, when the sync raised, an `{"error": "Operation failed: ..."}`
