@@ -1,4 +1,9 @@
-"""Command line: `world serve`, `run`; exit 0 on success, 1 on divergence, 2 on bad input."""
+"""Command line: `world serve`, `run`, `sync`, `record`, `replay`, `diff`, `gate`.
+
+Exit codes: 0 success (equivalent, approved, recorded); 1 a golden DIVERGENT or STALE, or a live run that failed and
+was not recorded; 2 bad input (a refused golden or scenario, an unknown implementation, a live setup that cannot
+start), with one line naming the file or the field.
+"""
 
 from __future__ import annotations
 

@@ -108,7 +108,7 @@ def record_live(impl: str = "legacy", *, anonymize_values: bool = False, name: s
     instant = datetime.now(UTC).replace(microsecond=0)
     recorder = Recorder()
     with cold_start(environment), frozen_clock(instant), controlled_scheduling(Schedule("submission")):
-        function = resolve_impl(impl)
+        function = resolve_impl(impl, as_api_response=True)
         with intercept(recorder):
             outputs = call_capturing(function)
     header = make_header(

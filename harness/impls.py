@@ -26,11 +26,19 @@ class ImplError(Exception):
     """An implementation name that cannot be resolved to a callable."""
 
 
-def resolve_impl(name: str) -> Callable[[], Any]:
-    """The zero-argument callable `name` stands for; import it now (after any cold start)."""
+def resolve_impl(name: str, *, as_api_response: bool = False) -> Callable[[], Any]:
+    """The zero-argument callable `name` stands for; import it now (after any cold start).
+
+    `handler` returns what `lambda_handler` returns (the decoded body); with `as_api_response` (replays, which compare
+    with goldens holding the sync's API response, and live recordings) it returns that response instead, once the
+    handler's own result was checked against it (`handler_as_the_sync`).
+    """
     ensure_import_path()
     if name == "handler":
-        return handler_as_the_sync(_import("index", name))
+        index = _import("index", name)
+        if as_api_response:
+            return handler_as_the_sync(index)
+        return lambda: index.lambda_handler(dict(SYNC_EVENT), None)
     target = NAMED_IMPLS.get(name, name)
     module_name, separator, attribute = target.partition(":")
     if not separator or not module_name or not attribute:
