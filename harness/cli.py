@@ -1,10 +1,16 @@
-"""Command line: `world serve`, `run`; exit 0 on success, 1 on divergence, 2 on bad input."""
+"""Command line: `world serve`, `run`, `sync`, `record`, `replay`, `diff`, `gate`.
+
+Exit codes: 0 success (equivalent, approved, recorded); 1 a golden DIVERGENT or STALE, or a live run that failed and
+was not recorded; 2 bad input (a refused golden or scenario, an unknown implementation, a live setup that cannot
+start), with one line naming the file or the field.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +20,7 @@ from harness.divergences import RegistryError
 from harness.filters import SecretFound
 from harness.golden import GoldenError
 from harness.impls import IMPL_HELP, ImplError
-from harness.report import GateRow
+from harness.report import GateRow, describe_triage
 from harness.scheduling import Schedule
 from harness.world.scenario import ScenarioError, load_scenario
 
@@ -52,7 +58,18 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--out", required=True, help="golden file to write")
     record.add_argument("--impl", default="legacy", help=IMPL_HELP)
     record.add_argument("--schedule", default="submission", help="submission (default), reverse or seed:N")
-    record.add_argument("--anonymize-accounts", action="store_true", help="map account ids to stable fake ones")
+    record.add_argument(
+        "--anonymize",
+        "--anonymize-accounts",
+        dest="anonymize",
+        action="store_true",
+        help="map account ids, ExternalIds, host names, FQDNs, IPs, MACs and instance ids to stable fakes",
+    )
+    record.add_argument(
+        "--keep-failed",
+        action="store_true",
+        help="with --live: write the golden even when the run raised, answered other than 200 or made no AWS call",
+    )
     record.add_argument("--name", default="live", help="scenario name written in a live golden's header")
 
     replay = commands.add_parser("replay", help="replay a golden into an implementation and compare")
@@ -69,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--impl", default="refactored", help=IMPL_HELP + " (default: refactored)")
     gate.add_argument("--report", default=None, help="write the gate report as Markdown to this file")
     gate.add_argument("--golden-dir", default=None, help="directory of goldens (default: golden/)")
+    gate.add_argument("--junit", default=None, help="also write a JUnit XML file, one test case per golden")
+    gate.add_argument(
+        "--jobs", type=_positive, default=None, help="goldens judged at once, in worker processes (default: one a core)"
+    )
     return parser
 
 
@@ -154,43 +175,55 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace) -> int:
-    """`record`: a golden from a scenario on the local AWS, or live."""
-    from harness.experiment import anonymize, record_live, record_scenario
+    """`record`: a golden from a scenario on the local AWS, or live (a failed live run: exit 1, nothing written)."""
+    from harness.experiment import LiveSetupError, anonymize, record_live, record_scenario, recording_failure
     from harness.golden import write_golden
 
+    out = Path(args.out)
+    if out.is_dir():
+        raise BadInput(f"{out}: is a directory; --out names the golden file to write (.json, or .json.gz to gzip)")
     if args.live:
-        cassette = record_live(args.impl, anonymize_accounts=args.anonymize_accounts, name=args.name)
+        try:
+            cassette = record_live(args.impl, anonymize_values=args.anonymize, name=args.name)
+        except LiveSetupError as error:
+            raise BadInput(f"record --live: {error}") from None
+        failure = recording_failure(cassette)
+        if failure is not None and not args.keep_failed:
+            print(
+                f"error: record --live: {failure}; no golden written to {out} (--keep-failed writes it anyway)",
+                file=sys.stderr,
+            )
+            return EXIT_DIVERGENT
+        if failure is not None:
+            print(f"warning: record --live: {failure}; kept as asked (--keep-failed)", file=sys.stderr)
     else:
         cassette = record_scenario(load_scenario(args.scenario), args.impl, _schedule(args.schedule))
-        if args.anonymize_accounts:
+        if args.anonymize:
             cassette = anonymize(cassette)
-    out = Path(args.out)
     written = write_golden(cassette, out)
     print(f"recorded {len(cassette.interactions)} calls into {written}")
     return EXIT_OK
 
 
 def _replay(args: argparse.Namespace) -> int:
-    """`replay`: one golden into one implementation; exit 0 equivalent (or approved), 1 divergent."""
-    from harness.gate import judge
+    """`replay`: one golden into one implementation; exit 0 equivalent (or approved), 1 divergent or stale."""
+    from harness.gate import judge, stale_row
     from harness.golden import read_golden
-    from harness.report import GateRow, describe_triage, gate_markdown
+    from harness.report import gate_markdown
 
     _require_impl(args.impl)
-    cassette = read_golden(Path(args.golden))
-    schedule = _schedule(args.schedule) if args.schedule else None
-    verdict = judge(cassette, args.impl, schedule)
-    print(describe_triage(f"{args.golden} replayed into {args.impl}", verdict))
+    path = Path(args.golden)
+    cassette = read_golden(path)
+    row = stale_row(path, cassette)
+    if row is None:
+        verdict = judge(cassette, args.impl, _schedule(args.schedule) if args.schedule else None)
+        row = GateRow.judged(path.name, cassette.header, verdict)
+        print(describe_triage(f"{args.golden} replayed into {args.impl}", verdict))
+    else:
+        print(row.describe())
     if args.report:
-        row = GateRow(
-            Path(args.golden).name,
-            cassette.header["scenario"]["name"],
-            cassette.header["schedule"],
-            verdict.comparison,
-            triage=verdict,
-        )
         Path(args.report).write_text(gate_markdown([row], args.impl), encoding="utf-8")
-    return EXIT_OK if verdict.passed else EXIT_DIVERGENT
+    return EXIT_OK if row.passed else EXIT_DIVERGENT
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -205,19 +238,25 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _gate(args: argparse.Namespace) -> int:
-    """`gate`: every golden into the implementation; a table, optionally Markdown; exit 1 on any divergence."""
-    from harness.gate import golden_paths, run_gate, stderr_progress
+    """`gate`: every golden into the implementation; a table, optionally Markdown and JUnit.
+
+    Exit 0 when every golden passes, 2 when a golden cannot be used (ERROR), else 1 (DIVERGENT or STALE).
+    """
+    from harness.gate import default_jobs, golden_paths, run_gate, stderr_progress
     from harness.golden import GOLDEN_DIR
-    from harness.report import gate_markdown, gate_table
+    from harness.report import gate_junit, gate_markdown, gate_summary, gate_table
 
     _require_impl(args.impl)
     directory = Path(args.golden_dir) if args.golden_dir else GOLDEN_DIR
+    if not directory.is_dir():
+        raise BadInput(f"{directory}: not a directory of goldens (--golden-dir)")
     paths = golden_paths(directory)
     if not paths:
         raise BadInput(f"no goldens in {directory}: record them with `python -m harness record` (see README)")
+    jobs = args.jobs if args.jobs is not None else default_jobs()
     logging.disable(logging.CRITICAL)  # the table is the gate's output; the code under test's own logs would bury it
     try:
-        rows = run_gate(args.impl, paths, stderr_progress())
+        rows = run_gate(args.impl, paths, stderr_progress(), jobs=jobs)
     finally:
         logging.disable(logging.NOTSET)
     print(gate_table(rows))
@@ -225,36 +264,43 @@ def _gate(args: argparse.Namespace) -> int:
         if row.verdict != "equivalent":
             print()
             print(row.describe())
+    markdown = gate_markdown(rows, args.impl)
     if args.report:
-        Path(args.report).write_text(gate_markdown(rows, args.impl), encoding="utf-8")
+        Path(args.report).write_text(markdown, encoding="utf-8")
+    if args.junit:
+        Path(args.junit).write_text(gate_junit(rows, args.impl), encoding="utf-8")
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as stream:
+            stream.write(markdown)
     print(f"\n{gate_summary(rows, args.impl)}")
+    if any(row.verdict == "ERROR" for row in rows):
+        return EXIT_BAD_INPUT
     return EXIT_OK if all(row.passed for row in rows) else EXIT_DIVERGENT
 
 
-def gate_summary(rows: Sequence[GateRow], impl: str) -> str:
-    """The gate's last line: how many goldens are equivalent, and how many pass with which approved divergences."""
-    equivalent = sum(1 for row in rows if row.verdict == "equivalent")
-    line = f"gate: {equivalent} of {len(rows)} goldens equivalent"
-    approved = [row for row in rows if row.approved]
-    if approved:
-        names = sorted({d.name for row in approved if row.triage is not None for d in row.triage.approved})
-        line += f", {len(approved)} with approved divergences ({', '.join(names)})"
-    return f"{line} for impl {impl!r}"
+def _positive(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
+    return value
 
 
 def _require_impl(impl: str) -> None:
-    """Fail as bad input, clearly, when the implementation does not exist yet (e.g. before the refactor lands)."""
-    from harness.impls import impl_exists
+    """Fail as bad input, clearly, when the implementation cannot be resolved (naming the accepted forms)."""
+    from harness.impls import resolve_impl
     from harness.lambda_env import cold_start
     from harness.replay_session import REPLAY_ENVIRONMENT
 
     # The Lambda's modules build boto3 clients at import: give them the replay credentials and a region to do so.
     with cold_start({"AWS_DEFAULT_REGION": "us-east-1", **REPLAY_ENVIRONMENT}):
-        exists = impl_exists(impl)
-    if not exists:
-        hint = (
-            " (the refactor has not landed yet: use --impl legacy, or IMPL=legacy with make)"
-            if impl == "refactored"
-            else ""
-        )
-        raise BadInput(f"implementation {impl!r} does not exist{hint}")
+        try:
+            resolve_impl(impl)
+        except ImplError as error:
+            refactor_missing = impl == "refactored" and "no module named" in str(error)
+            hint = " (the refactor has not landed yet: use --impl legacy, or IMPL=legacy with make)"
+            raise BadInput(f"{error}{hint if refactor_missing else ''}") from None

@@ -10,13 +10,15 @@ from typing import Any
 
 from harness.cassette import Cassette, Interaction, Outputs
 from harness.filters import refuse_secrets
+from harness.golden_validation import describe_problems, problems
 from harness.matchers import is_write
 
 FORMAT_NAME = "drs-inventory-sync-golden"
 FORMAT_VERSION = 1
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
-# Goldens larger than this are stored gzip-compressed (`.json.gz`, deterministic bytes); smaller ones stay plain
-# so a pull request shows their diff. `git config diff.gzip.textconv "gzip -dc"` makes git diff read both.
+# golden/ stores goldens larger than this gzip-compressed (`.json.gz`, deterministic bytes; `store_golden`); smaller
+# ones stay plain so a pull request shows their diff. `write_golden` writes exactly the path it is given.
+# `git config diff.gzip.textconv "gzip -dc"` makes git diff read both.
 COMPRESS_ABOVE_BYTES = 1 << 20
 _REQUIRED_HEADER = ("format", "version", "scenario", "recorded_from", "clock", "schedule", "environment")
 
@@ -83,21 +85,36 @@ def dumps(cassette: Cassette, where: str = "golden") -> str:
 
 
 def write_golden(cassette: Cassette, path: Path) -> Path:
-    """Write a golden atomically, compressed when large; returns the path written (`.json` or `.json.gz`)."""
-    text = dumps(cassette, str(path))
-    base = path.with_name(path.name.removesuffix(".gz"))
-    payload = text.encode("utf-8")
-    target = base
-    if len(payload) > COMPRESS_ABOVE_BYTES:
-        target = base.with_name(base.name + ".gz")
-        payload = _gzip(payload)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".tmp")
-    temporary.write_bytes(payload)
-    temporary.replace(target)
-    stale = base.with_name(base.name + ".gz") if target == base else base
-    stale.unlink(missing_ok=True)
+    """Write a golden atomically to exactly `path`: gzip-compressed if and only if its name ends in `.gz`.
+
+    Nothing else is touched: no other file is written, renamed or deleted. Returns `path`.
+    """
+    return _write_text(dumps(cassette, str(path)), path)
+
+
+def store_golden(cassette: Cassette, directory: Path, base_name: str) -> Path:
+    """Keep a golden in a golden directory by its convention: `base_name`, or `base_name.gz` when over 1 MiB.
+
+    `golden/` holds each golden once, plain or compressed: the form not written (left by an earlier recording of
+    another size) is removed. Returns the path written.
+    """
+    text = dumps(cassette, str(directory / base_name))
+    large = len(text.encode("utf-8")) > COMPRESS_ABOVE_BYTES
+    target = _write_text(text, directory / (f"{base_name}.gz" if large else base_name))
+    (directory / (base_name if large else f"{base_name}.gz")).unlink(missing_ok=True)
     return target
+
+
+def _write_text(text: str, path: Path) -> Path:
+    """Write golden text to `path` atomically (through a temporary file beside it), gzipped iff it ends in `.gz`."""
+    payload = text.encode("utf-8")
+    if path.name.endswith(".gz"):
+        payload = _gzip(payload)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(payload)
+    temporary.replace(path)
+    return path
 
 
 def _gzip(payload: bytes) -> bytes:
@@ -110,10 +127,14 @@ def _gzip(payload: bytes) -> bytes:
 
 def read_golden(path: Path) -> Cassette:
     """Read and check a golden; GoldenError says what is wrong and where."""
+    if path.is_dir():
+        raise GoldenError(f"{path}: is a directory, expected a golden file (.json or .json.gz)")
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise GoldenError(f"{path}: no such golden; record it with `python -m harness record`") from None
+    except OSError as error:
+        raise GoldenError(f"{path}: cannot read the golden ({error.strerror or error})") from None
     try:
         text = (gzip.decompress(raw) if path.name.endswith(".gz") else raw).decode("utf-8")
     except (OSError, EOFError, UnicodeDecodeError) as error:
@@ -144,17 +165,9 @@ def from_data(data: Any, where: str) -> Cassette:
     missing = [key for key in _REQUIRED_HEADER if key not in header]
     if missing:
         raise GoldenError(f"{where}: corrupt golden, header lacks {', '.join(missing)}")
-    interactions = data.get("interactions")
-    if not isinstance(interactions, list):
-        raise GoldenError(f"{where}: corrupt golden, 'interactions' must be a list")
-    parsed: list[Interaction] = []
-    for index, entry in enumerate(interactions):
-        try:
-            parsed.append(Interaction.from_dict(entry))
-        except (KeyError, TypeError, ValueError) as error:
-            raise GoldenError(f"{where}: corrupt golden, interaction {index} is malformed ({error!r})") from None
-    outputs = data.get("outputs")
-    if not isinstance(outputs, dict) or not ({"result", "exception"} & set(outputs)):
-        raise GoldenError(f"{where}: corrupt golden, 'outputs' must hold 'result' or 'exception'")
+    found = problems(data)
+    if found:
+        raise GoldenError(describe_problems(where, found))
+    parsed = [Interaction.from_dict(entry) for entry in data["interactions"]]
     header = {key: value for key, value in header.items() if key != "counts"}
-    return Cassette(header=header, interactions=parsed, outputs=Outputs.from_dict(outputs))
+    return Cassette(header=header, interactions=parsed, outputs=Outputs.from_dict(data["outputs"]))

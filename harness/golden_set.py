@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.golden import GOLDEN_DIR, GoldenError, find_golden, golden_name, read_golden
+from harness.golden_validation import staleness
 from harness.lambda_env import HANDLER_DIR, REPO_ROOT
 
 SCENARIOS_DIR = REPO_ROOT / "scenarios"
@@ -32,7 +33,8 @@ class GoldenStatus:
     @property
     def record_command(self) -> str:
         """The command that (re-)records this golden."""
-        out = GOLDEN_DIR.relative_to(REPO_ROOT) / golden_name(self.scenario.stem, self.schedule)
+        stored = self.path if self.path is not None else GOLDEN_DIR / golden_name(self.scenario.stem, self.schedule)
+        out = stored.relative_to(REPO_ROOT) if stored.is_relative_to(REPO_ROOT) else stored
         scenario = self.scenario.relative_to(REPO_ROOT) if self.scenario.is_relative_to(REPO_ROOT) else self.scenario
         return f"python -m harness record --scenario {scenario} --schedule {self.schedule} --out {out}"
 
@@ -49,34 +51,23 @@ def scenario_files(directory: Path = SCENARIOS_DIR) -> list[Path]:
 
 def expected_goldens(directory: Path = GOLDEN_DIR) -> list[GoldenStatus]:
     """Every (scenario, schedule) pair with the state of its golden."""
-    from harness.world.scenario import ScenarioError, load_scenario
-
     statuses: list[GoldenStatus] = []
-    fingerprint = legacy_fingerprint()
     for scenario_path in scenario_files():
-        try:
-            content_hash = load_scenario(scenario_path).content_hash()
-        except ScenarioError as error:
-            content_hash = f"invalid: {error}"
         for schedule in GATE_SCHEDULES:
             path = find_golden(directory, golden_name(scenario_path.stem, schedule))
-            statuses.append(GoldenStatus(scenario_path, schedule, path, _problem(path, content_hash, fingerprint)))
+            statuses.append(GoldenStatus(scenario_path, schedule, path, _problem(path)))
     return statuses
 
 
-def _problem(path: Path | None, content_hash: str, fingerprint: str) -> str | None:
-    """Why a golden is not fresh, or None."""
+def _problem(path: Path | None) -> str | None:
+    """Why a golden is not fresh (missing, unreadable, or stale: `golden_validation.staleness`), or None."""
     if path is None:
         return "missing"
     try:
         header = read_golden(path).header
     except GoldenError as error:
         return str(error)
-    if header["scenario"].get("content_hash") != content_hash:
-        return "its scenario changed since it was recorded"
-    if header["recorded_from"].get("legacy_sha256") != fingerprint:
-        return "it was recorded from another version of the legacy module"
-    return None
+    return staleness(header)
 
 
 def orphan_goldens(directory: Path = GOLDEN_DIR) -> list[Path]:

@@ -82,7 +82,7 @@ def replay(
     gc.freeze()
     try:
         with cold_start(environment), clock, controlled_scheduling(schedule, threaded=threaded):
-            function = resolve_impl(impl)
+            function = resolve_impl(impl, as_api_response=True)
             with intercept(replayer):
                 started = time.perf_counter()
                 outputs = capture_outputs(function)

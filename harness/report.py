@@ -1,13 +1,17 @@
-"""Divergence reports for people: a terminal block per golden, a gate table, and the same as Markdown for CI.
+"""Gate reports for people and for CI: a terminal block per golden, the gate table, Markdown, and JUnit XML.
 
 A golden whose every difference an approved divergence covers passes as `approved (<names>)`, and its report lists
-the divergences and what each covered; any uncovered difference is reported as before.
+the divergences and what each covered; any uncovered difference is reported as before. The Markdown report fits a
+pull-request comment whatever the number of goldens; the JUnit file has one test case per golden.
 """
 
 from __future__ import annotations
 
+import html
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from harness.comparison import Comparison, Difference
 from harness.divergences import Triage
@@ -16,49 +20,108 @@ MAX_DIFFERENCES_SHOWN = 5
 
 
 @dataclass(frozen=True)
+class ApprovedUse:
+    """One approved divergence as it covered a golden's differences: its name, defect, description and how many."""
+
+    name: str
+    defect: int
+    description: str
+    covered: int
+
+
+@dataclass(frozen=True)
 class GateRow:
-    """One golden's line in the gate table (`triage` set when approved divergences were consulted)."""
+    """One golden's verdict, as plain data (it crosses process boundaries when the gate runs in parallel).
+
+    `verdict` is `equivalent`, `approved (<names>)`, `DIVERGENT`, `STALE` (its scenario or the legacy changed since
+    it was recorded; `record_command` re-records it) or `ERROR` (the golden cannot be used, or its replay could not
+    be judged). `first_difference` is one line saying why a failing golden fails; `details` is its terminal block.
+    """
 
     golden: str
     scenario: str
     schedule: str
-    comparison: Comparison | None
-    error: str | None = None
-    triage: Triage | None = None
+    verdict: str
+    passed: bool
+    calls: int | None = None
+    writes: int | None = None
+    uses: tuple[ApprovedUse, ...] = ()
+    first_difference: str = ""
+    details: str = ""
+    seconds: float = 0.0
+    record_command: str | None = None
 
-    @property
-    def verdict(self) -> str:
-        """`equivalent`, `approved (<names>)`, `DIVERGENT` or `ERROR`."""
-        if self.error is not None:
-            return "ERROR"
-        if self.triage is not None:
-            return self.triage.label
-        assert self.comparison is not None
-        return "equivalent" if self.comparison.equivalent else "DIVERGENT"
+    @classmethod
+    def judged(cls, golden: str, header: dict[str, Any], triage: Triage, seconds: float = 0.0) -> GateRow:
+        """The row of a golden replayed and triaged against the approved divergences."""
+        comparison = triage.comparison
+        uses = tuple(
+            ApprovedUse(
+                divergence.name, divergence.defect, divergence.description, len(triage.covered_by(divergence.name))
+            )
+            for divergence in (triage.approved if triage.passed else ())
+        )
+        first = "" if triage.passed or not triage.uncovered else _one_line(triage.uncovered[0])
+        return cls(
+            golden,
+            str(header["scenario"]["name"]),
+            str(header["schedule"]),
+            triage.label,
+            triage.passed,
+            comparison.calls,
+            comparison.writes,
+            uses,
+            first,
+            describe_triage(golden, triage),
+            seconds,
+        )
 
-    @property
-    def passed(self) -> bool:
-        """True when equivalent, or when every difference is covered by an approved divergence."""
-        if self.error is not None:
-            return False
-        if self.triage is not None:
-            return self.triage.passed
-        assert self.comparison is not None
-        return self.comparison.equivalent
+    @classmethod
+    def stale(cls, golden: str, header: dict[str, Any], reason: str, command: str | None) -> GateRow:
+        """The row of a golden that no longer stands for its scenario: not replayed, and failing the gate."""
+        how = (
+            f"re-record it with: {command}" if command else "re-record it (see README, Re-record against a dev account)"
+        )
+        return cls(
+            golden,
+            str(header["scenario"]["name"]),
+            str(header["schedule"]),
+            "STALE",
+            False,
+            first_difference=f"stale: {reason}",
+            details=f"{golden}: STALE: {reason}\n  {how}\n  (or every stale golden of golden/ at once: make goldens)",
+            record_command=command,
+        )
+
+    @classmethod
+    def error(cls, golden: str, message: str) -> GateRow:
+        """The row of a golden that cannot be used (unreadable, malformed) or whose replay could not be judged."""
+        return cls(golden, "?", "?", "ERROR", False, first_difference=message.splitlines()[0], details=message)
 
     @property
     def approved(self) -> bool:
         """True when the row passes thanks to approved divergences (it is not plainly equivalent)."""
         return self.passed and self.verdict != "equivalent"
 
+    @property
+    def approved_names(self) -> tuple[str, ...]:
+        """The names of the approved divergences that covered this golden's differences."""
+        return tuple(use.name for use in self.uses)
+
+    @property
+    def kind(self) -> str:
+        """The verdict without the divergence names: equivalent, approved, DIVERGENT, STALE or ERROR."""
+        return "approved" if self.approved else self.verdict
+
     def describe(self) -> str:
-        """The row's terminal block: the error, the triage, or the comparison."""
-        if self.error is not None:
-            return self.error
-        if self.triage is not None:
-            return describe_triage(self.golden, self.triage)
-        assert self.comparison is not None
-        return describe_comparison(self.golden, self.comparison)
+        """The row's terminal block: the triage, the staleness or the error."""
+        return self.details
+
+
+def _one_line(difference: Difference) -> str:
+    """A difference as one line: its kind, summary and first detail."""
+    detail = f": {difference.details[0].strip()}" if difference.details else ""
+    return f"[{difference.kind}] {difference.summary}{detail}"
 
 
 def describe_comparison(title: str, comparison: Comparison) -> str:
@@ -121,16 +184,7 @@ def _difference_lines(difference: Difference) -> list[str]:
 def gate_table(rows: Sequence[GateRow]) -> str:
     """The gate's terminal table: golden, schedule, calls, writes, verdict."""
     header = ("golden", "schedule", "calls", "writes", "verdict")
-    body = [
-        (
-            row.golden,
-            row.schedule,
-            str(row.comparison.calls) if row.comparison else "-",
-            str(row.comparison.writes) if row.comparison else "-",
-            row.verdict,
-        )
-        for row in rows
-    ]
+    body = [(row.golden, row.schedule, _count(row.calls), _count(row.writes), row.verdict) for row in rows]
     widths = [max(len(cells[i]) for cells in [header, *body]) for i in range(len(header))]
     rendered = [
         "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)) for cells in [header, *body]
@@ -139,37 +193,141 @@ def gate_table(rows: Sequence[GateRow]) -> str:
     return "\n".join(rendered)
 
 
-def gate_markdown(rows: Sequence[GateRow], impl: str) -> str:
-    """The gate as Markdown: a summary line, the table, the details of every failing golden, then the approved ones."""
+def _count(value: int | None) -> str:
+    """A count for a table cell, `-` when the golden was not replayed."""
+    return "-" if value is None else str(value)
+
+
+def gate_summary(rows: Sequence[GateRow], impl: str) -> str:
+    """The gate's last line: how many goldens are equivalent, pass with which approved divergences, or fail how."""
+    equivalent = sum(1 for row in rows if row.verdict == "equivalent")
+    line = f"gate: {equivalent} of {len(rows)} goldens equivalent"
+    approved = [row for row in rows if row.approved]
+    if approved:
+        names = sorted({name for row in approved for name in row.approved_names})
+        line += f", {len(approved)} with approved divergences ({', '.join(names)})"
+    failed = [f"{count} {verdict}" for verdict in ("DIVERGENT", "STALE", "ERROR") if (count := _counted(rows, verdict))]
+    return f"{line} for impl {impl!r}" + (f": {', '.join(failed)}" if failed else "")
+
+
+def _counted(rows: Sequence[GateRow], verdict: str) -> int:
+    """How many rows have this verdict."""
+    return sum(1 for row in rows if row.verdict == verdict)
+
+
+# A pull-request comment holds 65,536 characters: the report stays under this whatever the number of goldens.
+MAX_REPORT_CHARS = 65_000
+MAX_DETAILS_CHARS = 6_000
+_MARKS = {"equivalent": "✅", "approved": "☑️", "DIVERGENT": "❌", "STALE": "⏳", "ERROR": "⚠️"}
+_ROOM_FOR_NOTES = 400
+
+
+def gate_markdown(rows: Sequence[GateRow], impl: str, limit: int = MAX_REPORT_CHARS) -> str:
+    """The gate as Markdown for CI, always under `limit` characters.
+
+    In order: a status line; the summary table (goldens per verdict); each approved divergence explained once (how
+    many goldens and differences it covered); each failing golden's details in a `<details>` block; every golden's
+    row in a `<details>` table. What does not fit is left out with a note saying how much, failing goldens first.
+    """
     failing = [row for row in rows if not row.passed]
     approved = [row for row in rows if row.approved]
     if failing:
-        status = f"{len(failing)} of {len(rows)} goldens not equivalent"
+        status = f"{len(failing)} of {len(rows)} goldens fail"
     elif approved:
         status = f"all pass, {len(approved)} of {len(rows)} with approved divergences"
     else:
         status = "all equivalent"
+    head = [f"## Equivalence gate: `{impl}` — {status}", "", "| verdict | goldens |", "|---|---:|"]
+    head += [f"| {mark} {kind} | {sum(1 for row in rows if row.kind == kind)} |" for kind, mark in _MARKS.items()]
+    head += _approved_section(approved, limit // 4)
+    parts = ["\n".join(head) + "\n"]
+    budget = limit - len(parts[0]) - _ROOM_FOR_NOTES
+    failures, budget = _fitting([_failure_block(row) for row in failing], budget)
+    parts += failures
+    if len(failures) < len(failing):
+        parts.append(
+            f"\n_{len(failing) - len(failures)} more failing goldens not shown (report size limit): see the gate's "
+            "output or its JUnit file._\n"
+        )
+    table_head = f"\n<details><summary>All {len(rows)} goldens</summary>\n\n"
+    table_head += "| golden | schedule | calls | writes | verdict |\n|---|---|---:|---:|---|\n"
     lines = [
-        f"## Equivalence gate: `{impl}` — {status}",
-        "",
-        "| golden | schedule | calls | writes | verdict |",
-        "|---|---|---:|---:|---|",
+        f"| `{row.golden}` | {row.schedule} | {_count(row.calls)} | {_count(row.writes)} | "
+        f"{_MARKS[row.kind]} {row.verdict} |\n"
+        for row in rows
     ]
-    for row in rows:
-        calls = str(row.comparison.calls) if row.comparison else "-"
-        writes = str(row.comparison.writes) if row.comparison else "-"
-        mark = "✅" if row.verdict == "equivalent" else ("☑️" if row.passed else "❌")
-        lines.append(f"| `{row.golden}` | {row.schedule} | {calls} | {writes} | {mark} {row.verdict} |")
-    for row in failing:
-        lines += ["", f"### `{row.golden}`", "", "```", row.describe(), "```"]
-    if approved:
-        lines += ["", "### Approved divergences"]
+    listed, budget = _fitting(lines, budget - len(table_head))
+    parts += [table_head, *listed]
+    if len(listed) < len(lines):
+        parts.append(f"\n_{len(lines) - len(listed)} more goldens not listed (report size limit)._\n")
+    parts.append("\n</details>\n")
+    return "".join(parts)
+
+
+def _fitting(pieces: Sequence[str], budget: int) -> tuple[list[str], int]:
+    """The leading pieces that fit in `budget` characters, and the budget left."""
+    kept: list[str] = []
+    for piece in pieces:
+        if len(piece) > budget:
+            break
+        kept.append(piece)
+        budget -= len(piece)
+    return kept, budget
+
+
+def _approved_section(approved: Sequence[GateRow], limit: int) -> list[str]:
+    """Each approved divergence once: its defect, description, and how many goldens and differences it covered."""
+    if not approved:
+        return []
+    explained: dict[str, tuple[ApprovedUse, int, int]] = {}
     for row in approved:
-        assert row.triage is not None
-        lines += ["", f"`{row.golden}`:", ""]
-        for divergence in row.triage.approved:
-            covered = len(row.triage.covered_by(divergence.name))
-            lines.append(
-                f"- **{divergence.name}** (defect {divergence.defect}, {covered} differences): {divergence.description}"
-            )
-    return "\n".join(lines) + "\n"
+        for use in row.uses:
+            _, goldens, differences = explained.get(use.name, (use, 0, 0))
+            explained[use.name] = (use, goldens + 1, differences + use.covered)
+    lines = ["", "### Approved divergences", ""]
+    each = max(200, limit // max(1, len(explained)))
+    for use, goldens, differences in explained.values():
+        golden_count = f"{goldens} golden" + ("s" if goldens != 1 else "")
+        line = f"- **{use.name}** (defect {use.defect}, {differences} differences) in {golden_count}: "
+        lines.append((line + use.description)[:each])
+    return lines
+
+
+def _failure_block(row: GateRow) -> str:
+    """One failing golden as a `<details>` block: the verdict and first difference as its summary, then the details."""
+    details = row.describe()
+    if len(details) > MAX_DETAILS_CHARS:
+        details = details[:MAX_DETAILS_CHARS] + "\n... (cut here: the report keeps each golden's details short)"
+    details = details.replace("```", "` ` `")
+    summary = html.escape(f"{row.golden}: {row.verdict} — {row.first_difference}"[:300])
+    return f"\n<details><summary>{_MARKS[row.kind]} {summary}</summary>\n\n```\n{details}\n```\n\n</details>\n"
+
+
+def gate_junit(rows: Sequence[GateRow], impl: str) -> str:
+    """The gate as JUnit XML: one test case per golden, a failure (message: the first difference) for each failing."""
+    failures = sum(1 for row in rows if not row.passed and row.verdict != "ERROR")
+    errors = sum(1 for row in rows if row.verdict == "ERROR")
+    suite = ElementTree.Element(
+        "testsuite",
+        name=f"equivalence-gate[{impl}]",
+        tests=str(len(rows)),
+        failures=str(failures),
+        errors=str(errors),
+        skipped="0",
+        time=f"{sum(row.seconds for row in rows):.3f}",
+    )
+    for row in rows:
+        case = ElementTree.SubElement(
+            suite, "testcase", classname=f"gate.{impl}", name=row.golden, time=f"{row.seconds:.3f}"
+        )
+        if row.passed:
+            if row.approved:
+                ElementTree.SubElement(case, "system-out").text = row.verdict
+            continue
+        tag = "error" if row.verdict == "ERROR" else "failure"
+        failure = ElementTree.SubElement(case, tag, message=row.first_difference or row.verdict, type=row.verdict)
+        failure.text = row.describe()
+    root = ElementTree.Element("testsuites")
+    root.append(suite)
+    ElementTree.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"

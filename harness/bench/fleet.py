@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from harness.experiment import record_scenario
-from harness.golden import find_golden, golden_name, write_golden
+from harness.golden import find_golden, golden_name, store_golden
 from harness.golden_set import legacy_fingerprint
 from harness.lambda_env import REPO_ROOT
 from harness.matchers import is_write
@@ -87,7 +87,7 @@ def cached_recording(scenario: Scenario, cache_dir: Path = CACHE_DIR, log: Calla
     started = time.perf_counter()
     cassette = record_scenario(recorded, "legacy")
     recorded_s = time.perf_counter() - started
-    written = write_golden(cassette, cache_dir / base)
+    written = store_golden(cassette, cache_dir, base)
     writes = sum(1 for interaction in cassette.interactions if is_write(interaction.operation))
     meta = {**expected, "calls": len(cassette.interactions), "writes": writes, "recorded_s": recorded_s}
     sidecar.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")

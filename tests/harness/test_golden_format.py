@@ -18,6 +18,7 @@ from harness.golden import (
     dumps,
     from_data,
     read_golden,
+    store_golden,
     to_data,
     write_golden,
 )
@@ -115,7 +116,7 @@ def test_corrupt_json_is_rejected_with_line_and_column(recording, tmp_path):
 
 
 def test_a_truncated_gzip_golden_is_rejected_as_unreadable(tmp_path):
-    written = write_golden(large_cassette(), tmp_path / "large.json")
+    written = write_golden(large_cassette(), tmp_path / "large.json.gz")
     raw = written.read_bytes()
     written.write_bytes(raw[: len(raw) // 2])
 
@@ -125,28 +126,62 @@ def test_a_truncated_gzip_golden_is_rejected_as_unreadable(tmp_path):
     assert str(raised.value).startswith(f"{written}: corrupt golden, cannot be read")
 
 
-def test_a_large_golden_is_gzipped_with_the_same_bytes_every_time(tmp_path):
+def test_a_golden_is_gzipped_if_and_only_if_its_path_ends_in_gz_with_the_same_bytes_every_time(recording, tmp_path):
     cassette = large_cassette()
     assert len(dumps(cassette).encode("utf-8")) > COMPRESS_ABOVE_BYTES
 
-    first = write_golden(cassette, tmp_path / "large.json")
+    first = write_golden(cassette, tmp_path / "large.json.gz")
     first_bytes = first.read_bytes()
-    second = write_golden(cassette, tmp_path / "large.json")
+    second = write_golden(cassette, tmp_path / "large.json.gz")
+    small = write_golden(recording, tmp_path / "small.json.gz")
 
     assert first == second == tmp_path / "large.json.gz"
     assert second.read_bytes() == first_bytes
     assert first_bytes[:2] == b"\x1f\x8b"
     assert first_bytes[4:8] == b"\x00\x00\x00\x00", "gzip header must carry no timestamp"
-    assert not (tmp_path / "large.json").exists()
     assert read_golden(second).interactions == cassette.interactions
+    assert small == tmp_path / "small.json.gz" and small.read_bytes()[:2] == b"\x1f\x8b"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["large.json.gz", "small.json.gz"]
 
 
-def test_rewriting_a_golden_small_again_removes_the_stale_compressed_copy(recording, tmp_path):
-    write_golden(large_cassette(), tmp_path / "shrinking.json")
+def test_a_large_golden_asked_for_as_plain_json_is_written_plain_at_exactly_that_path(tmp_path):
+    (tmp_path / "large.json.gz").write_bytes(b"another file, left alone")
+    cassette = large_cassette()
 
-    written = write_golden(recording, tmp_path / "shrinking.json")
+    written = write_golden(cassette, tmp_path / "large.json")
 
-    assert written == tmp_path / "shrinking.json"
+    assert written == tmp_path / "large.json"
+    assert written.read_text(encoding="utf-8") == dumps(cassette)
+    assert (tmp_path / "large.json.gz").read_bytes() == b"another file, left alone"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["large.json", "large.json.gz"]
+
+
+def test_record_out_writes_exactly_the_path_given_and_deletes_nothing(tmp_path):
+    plain, compressed = tmp_path / "basic.json", tmp_path / "basic.json.gz"
+    compressed.write_bytes(b"left alone")
+    record = [sys.executable, "-m", "harness", "record", "--scenario", SCENARIO_FILE, "--out"]
+
+    first = subprocess.run([*record, str(plain)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert compressed.read_bytes() == b"left alone"
+    assert plain.read_bytes()[:1] == b"{"
+
+    gz = tmp_path / "other.json.gz"
+    second = subprocess.run([*record, str(gz)], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert gz.read_bytes()[:2] == b"\x1f\x8b"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["basic.json", "basic.json.gz", "other.json.gz"]
+    assert read_golden(gz).interactions == read_golden(plain).interactions
+
+
+def test_the_golden_directory_keeps_a_large_golden_compressed_and_each_golden_once(recording, tmp_path):
+    large = store_golden(large_cassette(), tmp_path, "shrinking.json")
+    assert large == tmp_path / "shrinking.json.gz"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["shrinking.json.gz"]
+
+    small = store_golden(recording, tmp_path, "shrinking.json")
+
+    assert small == tmp_path / "shrinking.json"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["shrinking.json"]
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from harness.experiment import record_scenario
-from harness.golden import GOLDEN_DIR, golden_name, write_golden
+from harness.golden import GOLDEN_DIR, golden_name, store_golden
 from harness.golden_set import GoldenStatus, expected_goldens
 from harness.scheduling import Schedule
 from harness.world.scenario import load_scenario
@@ -18,7 +18,7 @@ def test_golden_is_recorded_from_the_current_scenario_and_legacy(status: GoldenS
         return
     if golden_update:
         cassette = record_scenario(load_scenario(status.scenario), "legacy", Schedule.parse(status.schedule))
-        write_golden(cassette, GOLDEN_DIR / golden_name(status.scenario.stem, status.schedule))
+        store_golden(cassette, GOLDEN_DIR, golden_name(status.scenario.stem, status.schedule))
         return
     pytest.fail(
         f"golden for {status.scenario.name} under schedule {status.schedule}: {status.problem}.\n"
