@@ -8,9 +8,13 @@ what the Lambda runtime puts on `sys.path`:
 - `shared/`: `lambda/shared/`;
 - `harness/`: the harness modules `harness.shadow` imports, directly or inside functions, for
   `INVENTORY_SYNC_IMPL=shadow` (the local AWS in `harness/world/`, the CLI and the test tooling stay out);
-- the third-party packages those modules need and the python3.12 runtime lacks (deepdiff, with its dependencies),
-  installed by pip from wheels built for the Lambda (CPython 3.12, manylinux2014 x86_64) at the versions pinned
-  in `constraints.txt`. boto3 and botocore come with the runtime and are never packaged.
+- boto3 and botocore with their dependencies, and the third-party packages those harness modules need (deepdiff,
+  with its dependencies), installed by pip from wheels built for the Lambda (CPython 3.12, manylinux2014 x86_64)
+  at exactly the versions pinned in the constraints file (`constraints.txt`, or `--constraints`, or the
+  `BUILD_LAMBDA_CONSTRAINTS` environment variable: `make test-sdk` builds with another SDK that way).
+
+The SDK is bundled, as AWS advises for production functions, so the runtime cannot change botocore under the
+function: the zip root comes first on the Lambda's `sys.path`, before the runtime's own boto3.
 
 Entries are sorted with fixed timestamps and permissions, so two builds of the same tree give the same bytes.
 The builder needs nothing but the standard library and pip; it imports nothing from the harness.
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -34,6 +39,8 @@ HANDLER_DIR = REPO_ROOT / "lambda" / "query-handler"
 SHARED_DIR = REPO_ROOT / "lambda" / "shared"
 HARNESS_DIR = REPO_ROOT / "harness"
 CONSTRAINTS = REPO_ROOT / "constraints.txt"
+# Builds the package with another constraints file (the SDK matrix: `make test-sdk SDK=old|new`).
+CONSTRAINTS_ENV = "BUILD_LAMBDA_CONSTRAINTS"
 DEFAULT_OUTPUT = REPO_ROOT / "dist" / "query-handler.zip"
 DEFAULT_WORK_DIR = REPO_ROOT / "build" / "query-handler"
 
@@ -41,10 +48,9 @@ DEFAULT_WORK_DIR = REPO_ROOT / "build" / "query-handler"
 SHADOW_ENTRY_MODULE = "harness.shadow"
 # Harness packages whose modules are found at run time by name, not imported by statement: packaged whole.
 DISCOVERED_PACKAGES = frozenset({"harness.approved"})
-# Distributions pip installs into the package (their dependencies follow), each pinned in constraints.txt.
-VENDORED_REQUIREMENTS = ("deepdiff",)
-# Top-level modules the python3.12 Lambda runtime provides: imported freely, never packaged.
-RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"})
+# Distributions pip installs into the package (their dependencies follow), each pinned in the constraints file:
+# the SDK the sync runs with, and what shadow mode's harness modules import besides it.
+VENDORED_REQUIREMENTS = ("boto3", "deepdiff")
 # Third-party modules imported somewhere in the packaged harness that shadow mode never reaches, with the reason.
 NOT_NEEDED_IN_LAMBDA = {
     "time_machine": "only harness.clock.frozen_clock imports it, and shadow mode replays with the clock running",
@@ -96,10 +102,10 @@ def third_party_imports(modules: Iterable[str]) -> set[str]:
     return names
 
 
-def check_dependencies(modules: Iterable[str]) -> None:
-    """Refuse a harness whose third-party imports are neither runtime-provided, vendored nor known to be unneeded."""
-    vendored = {requirement.replace("-", "_") for requirement in VENDORED_REQUIREMENTS}
-    unknown = third_party_imports(modules) - RUNTIME_PROVIDED - vendored - set(NOT_NEEDED_IN_LAMBDA)
+def check_dependencies(modules: Iterable[str], vendored_dir: Path) -> None:
+    """Refuse a harness whose third-party imports are neither vendored (in `vendored_dir`) nor known to be unneeded."""
+    vendored = vendored_top_levels(vendored_dir)
+    unknown = third_party_imports(modules) - vendored - set(NOT_NEEDED_IN_LAMBDA)
     if unknown:
         raise BuildError(
             f"shadow mode's harness modules import {', '.join(sorted(unknown))}: add it to VENDORED_REQUIREMENTS "
@@ -107,8 +113,28 @@ def check_dependencies(modules: Iterable[str]) -> None:
         )
 
 
-def install_vendored(target: Path) -> None:
+def vendored_top_levels(vendored_dir: Path) -> set[str]:
+    """The importable top-level names pip installed into `vendored_dir` (packages and single-file modules)."""
+    names = set()
+    for path in vendored_dir.iterdir():
+        if path.name.endswith(".dist-info") or path.name in DROPPED_PARTS:
+            continue
+        if path.is_dir() or path.suffix == ".py":
+            names.add(path.name.removesuffix(".py"))
+    return names
+
+
+def constraints_file() -> Path:
+    """The constraints the package is built with: `BUILD_LAMBDA_CONSTRAINTS` when set, else constraints.txt."""
+    override = os.environ.get(CONSTRAINTS_ENV)
+    return Path(override).resolve() if override else CONSTRAINTS
+
+
+def install_vendored(target: Path, constraints: Path | None = None) -> None:
     """pip-install the vendored requirements for the Lambda's platform into `target` (emptied first)."""
+    constraints = constraints or constraints_file()
+    if not constraints.is_file():
+        raise BuildError(f"constraints file {_display(constraints)} does not exist")
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
@@ -125,28 +151,35 @@ def install_vendored(target: Path) -> None:
         "--target",
         str(target),
         "--constraint",
-        str(CONSTRAINTS),
+        str(constraints),
         *VENDORED_REQUIREMENTS,
     ]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         raise BuildError(f"pip could not install {', '.join(VENDORED_REQUIREMENTS)}:\n{completed.stderr.strip()}")
-    check_pinned(target)
+    check_pinned(target, constraints)
 
 
-def check_pinned(target: Path) -> None:
-    """Every distribution pip installed has exactly the version constraints.txt pins (so every build is the same)."""
-    pins = _constraint_pins()
+def check_pinned(target: Path, constraints: Path | None = None) -> None:
+    """Every distribution pip installed has exactly the version the constraints pin (so every build is the same)."""
+    constraints = constraints or constraints_file()
+    pins = constraint_pins(constraints)
     problems = []
-    for dist_info in sorted(target.glob("*.dist-info")):
-        name, _, version = dist_info.name.removesuffix(".dist-info").partition("-")
-        key = _normalize(name)
-        if key in {_normalize(module) for module in RUNTIME_PROVIDED}:
-            problems.append(f"{name} is provided by the Lambda runtime and must not be vendored")
-        elif pins.get(key) != version:
-            problems.append(f"{name} {version} is not pinned in {CONSTRAINTS.name} (pin: {pins.get(key)})")
+    for name, version in installed_distributions(target).items():
+        pin = pins.get(_normalize(name))
+        if pin != version:
+            problems.append(f"{name} {version} is not pinned in {_display(constraints)} (pin: {pin})")
     if problems:
         raise BuildError("vendored dependencies: " + "; ".join(problems))
+
+
+def installed_distributions(target: Path) -> dict[str, str]:
+    """Distribution name -> version of everything pip installed into `target`, from the `.dist-info` names."""
+    found = {}
+    for dist_info in sorted(target.glob("*.dist-info")):
+        name, _, version = dist_info.name.removesuffix(".dist-info").partition("-")
+        found[name] = version
+    return found
 
 
 def package_entries(vendored_dir: Path) -> dict[str, Path]:
@@ -158,7 +191,7 @@ def package_entries(vendored_dir: Path) -> dict[str, Path]:
     for source in sorted(SHARED_DIR.glob("*.py")):
         entries[f"shared/{source.name}"] = source
     modules = harness_modules()
-    check_dependencies(modules)
+    check_dependencies(modules, vendored_dir)
     for module in modules:
         source = _module_file(module)
         entries[source.relative_to(REPO_ROOT).as_posix()] = source
@@ -186,10 +219,15 @@ def write_zip(entries: dict[str, Path], output: Path) -> None:
     partial.replace(output)
 
 
-def build_package(output: Path = DEFAULT_OUTPUT, work_dir: Path = DEFAULT_WORK_DIR) -> Path:
-    """Build the deployment package at `output`, installing the vendored dependencies under `work_dir`."""
+def build_package(
+    output: Path = DEFAULT_OUTPUT, work_dir: Path = DEFAULT_WORK_DIR, constraints: Path | None = None
+) -> Path:
+    """Build the deployment package at `output`, installing the vendored dependencies under `work_dir`.
+
+    `constraints` defaults to `constraints_file()` (constraints.txt unless `BUILD_LAMBDA_CONSTRAINTS` names another).
+    """
     vendored_dir = work_dir / "vendored"
-    install_vendored(vendored_dir)
+    install_vendored(vendored_dir, constraints)
     write_zip(package_entries(vendored_dir), output)
     return output
 
@@ -201,10 +239,16 @@ def summary(path: Path) -> str:
         names = archive.namelist()
         unpacked = sum(info.file_size for info in archive.infolist())
     tops = sorted({name.split("/", 1)[0] + ("/" if "/" in name else "") for name in names})
+    versions = dict(
+        name.split("/", 1)[0].removesuffix(".dist-info").partition("-")[::2]
+        for name in names
+        if name.split("/", 1)[0].endswith(".dist-info")
+    )
     return "\n".join(
         [
             f"{_display(path)}: {len(data):,} bytes ({unpacked:,} unpacked), {len(names)} files",
             f"sha256 {hashlib.sha256(data).hexdigest()}",
+            f"SDK bundled: boto3 {versions.get('boto3', 'absent')}, botocore {versions.get('botocore', 'absent')}",
             "contents: " + " ".join(tops),
         ]
     )
@@ -215,9 +259,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="zip to write (dist/query-handler.zip)")
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR, help="scratch directory for pip")
+    parser.add_argument(
+        "--constraints",
+        type=Path,
+        default=None,
+        help=f"pins of the vendored distributions (default: ${CONSTRAINTS_ENV} if set, else constraints.txt)",
+    )
     arguments = parser.parse_args(argv)
+    constraints = arguments.constraints.resolve() if arguments.constraints else None
     try:
-        output = build_package(arguments.output.resolve(), arguments.work_dir.resolve())
+        output = build_package(arguments.output.resolve(), arguments.work_dir.resolve(), constraints)
     except BuildError as error:
         print(f"build_lambda: {error}", file=sys.stderr)
         return 1
@@ -264,10 +315,10 @@ def _imports_of(path: Path) -> list[str]:
     return names
 
 
-def _constraint_pins() -> dict[str, str]:
-    """Normalized distribution name -> pinned version, from constraints.txt."""
+def constraint_pins(constraints: Path | None = None) -> dict[str, str]:
+    """Normalized distribution name -> pinned version, from the constraints file (default `constraints_file()`)."""
     pins: dict[str, str] = {}
-    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+    for line in (constraints or constraints_file()).read_text(encoding="utf-8").splitlines():
         match = re.match(r"\s*([A-Za-z0-9._-]+)\s*==\s*([^\s;#]+)", line)
         if match:
             pins[_normalize(match.group(1))] = match.group(2)

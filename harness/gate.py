@@ -10,6 +10,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -31,6 +32,7 @@ from harness.golden import GOLDEN_DIR, GoldenError, read_golden
 from harness.golden_validation import record_command, staleness
 from harness.matchers import EXACT, Matching
 from harness.replay_session import replay
+from harness.replayer import ReplayCancelled
 from harness.report import GateRow
 from harness.scheduling import Schedule
 
@@ -50,16 +52,20 @@ def judge(
     *,
     matching: Matching = EXACT,
     freeze_clock: bool = True,
+    cancelled: threading.Event | None = None,
 ) -> Triage:
     """Replay `impl` against a golden and triage the differences against the approved divergences.
 
     The divergences in force for this golden may declare answers for the new calls their fix makes: the candidate is
     answered from the golden plus those answers, and compared with the golden alone. `registry` defaults to the
-    production one (`approved_divergences()`).
+    production one (`approved_divergences()`). Once `cancelled` is set (shadow mode's deadline), every replayed call
+    raises `ReplayCancelled` and so does the judgement, without comparing.
     """
     divergences = applicable(approved_divergences() if registry is None else registry, cassette.header)
     answered = answered_cassette(cassette, divergences)
-    run = replay(answered, impl, schedule, matching=matching, freeze_clock=freeze_clock)
+    run = replay(answered, impl, schedule, matching=matching, freeze_clock=freeze_clock, cancelled=cancelled)
+    if cancelled is not None and cancelled.is_set():
+        raise ReplayCancelled(f"judgement of {impl} given up before comparing")
     comparison = compare(cassette, run.observed, run.outputs, run.unrecorded, matching)
     context = DivergenceContext(cassette, tuple(run.observed), run.outputs, matching=matching, answered=answered)
     return triage(comparison, divergences, context)

@@ -6,6 +6,7 @@ Nothing here needs the local AWS (moto), so the Lambda's shadow mode can replay 
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -63,6 +64,7 @@ def replay(
     freeze_clock: bool = True,
     on_call: CallHook | None = None,
     emulate_aws: bool = False,
+    cancelled: threading.Event | None = None,
 ) -> ReplayRun:
     """Run `impl` with every AWS call answered from `cassette`: no network, no world.
 
@@ -70,10 +72,11 @@ def replay(
     masks wall-clock fields instead). `on_call` hears of every call with its start and finish times (benchmarks).
     `emulate_aws` (benchmarks) has each call validate and serialize its request as botocore would, and prepares
     the recorded answers before the run, so the replayer's own work per call stays small (see `harness.replayer`).
+    Once `cancelled` is set, every call raises `ReplayCancelled` into the implementation (shadow mode's deadline).
     """
     environment = {**cassette.header["environment"], **REPLAY_ENVIRONMENT}
     schedule = schedule or Schedule.parse(cassette.header["schedule"])
-    replayer = Replayer(cassette, latency_ms, matching, on_call, serialize_requests=emulate_aws)
+    replayer = Replayer(cassette, latency_ms, matching, on_call, serialize_requests=emulate_aws, cancelled=cancelled)
     if emulate_aws:
         replayer.prepare_answers()
     clock = _clock(cassette.header["clock"]) if freeze_clock else _no_clock()

@@ -65,6 +65,10 @@ class UnrecordedCallError(Exception):
     """The code under test made a call the golden does not hold (raised into the code, and reported)."""
 
 
+class ReplayCancelled(Exception):
+    """The replay was given up (shadow mode's budget ran out): every call from then on raises it into the code."""
+
+
 class _HttpStatus:
     """The little of an HTTP response that `after-call` handlers read."""
 
@@ -112,14 +116,17 @@ class Replayer:
         on_call: CallHook | None = None,
         *,
         serialize_requests: bool = False,
+        cancelled: threading.Event | None = None,
     ) -> None:
         """Index the cassette's interactions by match key; `latency_ms` makes each answer take that long.
 
         `on_call`, if given, hears of every call with its start and finish times (from the thread that made it).
         `serialize_requests` makes every call validate and serialize its request as botocore would before sending
-        it (benchmarks: that client-side work is the implementation's). See also `prepare_answers`.
+        it (benchmarks: that client-side work is the implementation's). See also `prepare_answers`. Once
+        `cancelled` is set, every call raises `ReplayCancelled`, so the code under test stops soon.
         """
         self.cassette = cassette
+        self.cancelled = cancelled
         self.latency_ms = latency_ms
         self.matching = matching
         self.on_call = on_call
@@ -146,6 +153,8 @@ class Replayer:
 
         With a latency profile the call sleeps for its latency less the replayer's own work on it (see the module).
         """
+        if self.cancelled is not None and self.cancelled.is_set():
+            raise ReplayCancelled(f"replay given up: {operation_name} not answered")
         started = time.perf_counter()
         operation_model = client._service_model.operation_model(operation_name)
         context = _request_context(client, operation_model)
@@ -362,15 +371,28 @@ def _short(value: Any, limit: int = 100) -> str:
 
 
 def _request_context(client: BaseClient, operation_model: Any) -> dict[str, Any]:
-    """The request context botocore's own `_make_api_call` builds (handlers read it)."""
-    return {
+    """The request context botocore's own `_make_api_call` builds (handlers read it), for the botocore installed.
+
+    botocore 1.35.0 added `OperationModel.resolved_auth_type` (the auth scheme chosen from the model's `auth` list)
+    with the context's `auth_options`, and `unsigned_payload` with its own key; the SDK a python3.12 runtime carried
+    before that (1.34.x) has neither and puts the model's plain `auth_type` in the context. Each is detected on the
+    model's class, so an older botocore gets the context its own client would build, not an AttributeError on every
+    replayed call (which would make shadow mode report a divergence that is not there).
+    """
+    model_class = type(operation_model)
+    context: dict[str, Any] = {
         "client_region": client.meta.region_name,
         "client_config": client.meta.config,
         "has_streaming_input": operation_model.has_streaming_input,
-        "auth_type": operation_model.resolved_auth_type,
-        "unsigned_payload": operation_model.unsigned_payload,
-        "auth_options": client._service_model.metadata.get("auth"),
     }
+    if hasattr(model_class, "resolved_auth_type"):
+        context["auth_type"] = operation_model.resolved_auth_type
+        context["auth_options"] = client._service_model.metadata.get("auth")
+    else:
+        context["auth_type"] = operation_model.auth_type
+    if hasattr(model_class, "unsigned_payload"):
+        context["unsigned_payload"] = operation_model.unsigned_payload
+    return context
 
 
 class ReplayedException(Exception):

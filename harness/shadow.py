@@ -4,6 +4,14 @@ replayed into the refactored code (candidate) in the same invocation: zero extra
 The caller always gets the control's result (or its exception), whatever happens in the candidate. The verdict is
 judged like the gate's, through the approved divergences (legacy defects the refactored sync fixes on purpose), and
 published as one structured JSON log line and a CloudWatch embedded-metric (EMF) record.
+
+The judgement has a deadline: it runs on a daemon thread, and after `INVENTORY_SYNC_SHADOW_BUDGET_S` seconds
+(default 120, well inside the function's 900 s timeout) the shadow gives up with verdict `timeout` and the caller
+gets the control's result at once. The abandoned replay is cancelled: its next call raises `ReplayCancelled` and it
+skips the comparison. A replay intercepts every botocore client of the process and cold-starts the Lambda's
+modules with its own environment while it runs, so the next shadow run first waits (up to its own budget) for an
+abandoned replay to have stopped before the control runs; nothing else runs in the invocation after a timeout but
+returning the result.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,6 +39,9 @@ logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)  # the verdict is an INFO line; the Lambda runtime leaves the root logger at WARNING
 
 SHADOW_EVENT = "inventory_sync_shadow"
+BUDGET_ENV = "INVENTORY_SYNC_SHADOW_BUDGET_S"
+DEFAULT_BUDGET_S = 120.0
+TIMEOUT_VERDICT = "timeout"
 METRIC_NAMESPACE = "DRSOrchestration/InventorySync"
 DIFFERENCES_LOGGED = 5
 # What the candidate's replay needs of the environment (tables and region); credentials are never copied.
@@ -42,8 +54,22 @@ REPLAY_ENVIRONMENT_KEYS = (
 )
 
 
-def run_in_shadow(control: Callable[[], Any], candidate: str = "refactored", metrics: TextIO | None = None) -> Any:
-    """Run `control` for real and return what it returns (or raise what it raises); compare `candidate` on the side."""
+# Judgements that overran their budget and may still be replaying (each cancelled): the next run waits for them.
+_abandoned: list[threading.Thread] = []
+
+
+def run_in_shadow(
+    control: Callable[[], Any],
+    candidate: str = "refactored",
+    metrics: TextIO | None = None,
+    budget_s: float | None = None,
+) -> Any:
+    """Run `control` for real and return what it returns (or raise what it raises); compare `candidate` on the side.
+
+    The comparison takes at most `budget_s` seconds (default: `shadow_budget_s()`), then gives up (see the module).
+    """
+    budget = shadow_budget_s() if budget_s is None else budget_s
+    wait_for_abandoned(budget)
     recorder = Recorder()
     started = time.perf_counter()
     control_error: Exception | None = None
@@ -65,21 +91,85 @@ def run_in_shadow(control: Callable[[], Any], candidate: str = "refactored", met
         completion_orders,
         control_ms,
         metrics or sys.stdout,
+        budget,
     )
     if control_error is not None:
         raise control_error
     return result
 
 
-def _compare_in_shadow(
-    cassette: Cassette, candidate: str, orders: list[list[int]], control_ms: float, metrics: TextIO
-) -> None:
-    """Replay the control's recording into the candidate and publish the verdict; never raises."""
-    started = time.perf_counter()
+def shadow_budget_s() -> float:
+    """Seconds the shadow's judgement may take: `INVENTORY_SYNC_SHADOW_BUDGET_S`, a positive number (default 120).
+
+    An invalid value is logged as a warning naming the variable, and the default is used.
+    """
+    raw = os.environ.get(BUDGET_ENV)
+    if raw is None or raw.strip() == "":
+        return DEFAULT_BUDGET_S
     try:
-        verdict = judge(cassette, candidate, Schedule.explicit(orders), matching=CLOCK_TOLERANT, freeze_clock=False)
-    except Exception as error:
-        logger.exception("inventory sync shadow comparison failed")
+        budget = float(raw)
+    except ValueError:
+        budget = 0.0
+    if not budget > 0 or budget == float("inf"):
+        logger.warning("%s=%r is not a positive number of seconds; using %s", BUDGET_ENV, raw, DEFAULT_BUDGET_S)
+        return DEFAULT_BUDGET_S
+    return budget
+
+
+def wait_for_abandoned(timeout_s: float) -> bool:
+    """Wait up to `timeout_s` seconds in all for judgements abandoned earlier to stop; whether none is left running.
+
+    One still running after that is logged as an error: its replay may still be answering this process's calls.
+    """
+    deadline = time.monotonic() + timeout_s
+    for thread in list(_abandoned):
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if not thread.is_alive():
+            _abandoned.remove(thread)
+    if _abandoned:
+        logger.error("%d abandoned shadow judgement(s) still running after %.1f s", len(_abandoned), timeout_s)
+        return False
+    return True
+
+
+def _compare_in_shadow(
+    cassette: Cassette, candidate: str, orders: list[list[int]], control_ms: float, metrics: TextIO, budget_s: float
+) -> None:
+    """Replay the control's recording into the candidate on a daemon thread and publish the verdict; never raises.
+
+    Waits at most `budget_s` seconds: past that the judgement is cancelled and abandoned, and the verdict is `timeout`.
+    """
+    outcome: dict[str, Any] = {}
+    cancelled = threading.Event()
+
+    def judgement() -> None:
+        """Judge the candidate on the control's recording, keeping the verdict or the failure for the waiting caller."""
+        try:
+            outcome["verdict"] = judge(
+                cassette,
+                candidate,
+                Schedule.explicit(orders),
+                matching=CLOCK_TOLERANT,
+                freeze_clock=False,
+                cancelled=cancelled,
+            )
+        except BaseException as error:  # reported by the caller's thread; a cancelled judgement's is dropped
+            outcome["error"] = error
+
+    started = time.perf_counter()
+    thread = threading.Thread(target=judgement, name="inventory-sync-shadow", daemon=True)
+    thread.start()
+    thread.join(budget_s)
+    candidate_ms = (time.perf_counter() - started) * 1000
+    if thread.is_alive():
+        cancelled.set()
+        _abandoned.append(thread)
+        record = timeout_record(candidate, control_ms, candidate_ms, budget_s)
+        _publish(record, metrics, equivalent=None, differences=0, timed_out=True)
+        return
+    if "error" in outcome:
+        error = outcome["error"]
+        logger.error("inventory sync shadow comparison failed", exc_info=error)
         _publish(
             {"event": SHADOW_EVENT, "equivalent": None, "error": f"{type(error).__name__}: {error}"},
             metrics,
@@ -87,8 +177,24 @@ def _compare_in_shadow(
             differences=0,
         )
         return
-    record = verdict_record(verdict, candidate, control_ms, (time.perf_counter() - started) * 1000)
+    verdict: Triage = outcome["verdict"]
+    record = verdict_record(verdict, candidate, control_ms, candidate_ms)
     _publish(record, metrics, equivalent=verdict.passed, differences=len(verdict.uncovered))
+
+
+def timeout_record(candidate: str, control_ms: float, candidate_ms: float, budget_s: float) -> dict[str, Any]:
+    """The structured log line of a judgement given up at its deadline: no verdict on the candidate."""
+    return {
+        "event": SHADOW_EVENT,
+        "candidate": candidate,
+        "equivalent": None,
+        "verdict": TIMEOUT_VERDICT,
+        "approved": [],
+        "differences": [],
+        "budgetS": budget_s,
+        "controlMs": round(control_ms, 1),
+        "candidateMs": round(candidate_ms, 1),
+    }
 
 
 def verdict_record(verdict: Triage, candidate: str, control_ms: float, candidate_ms: float) -> dict[str, Any]:
@@ -113,17 +219,19 @@ def verdict_record(verdict: Triage, candidate: str, control_ms: float, candidate
     }
 
 
-def _publish(record: dict[str, Any], metrics: TextIO, *, equivalent: bool | None, differences: int) -> None:
-    """One JSON log line for people, one EMF record for CloudWatch metrics."""
-    level = logging.INFO if equivalent else logging.ERROR
+def _publish(
+    record: dict[str, Any], metrics: TextIO, *, equivalent: bool | None, differences: int, timed_out: bool = False
+) -> None:
+    """One JSON log line for people (a timeout is a warning), one EMF record for CloudWatch metrics."""
+    level = logging.WARNING if timed_out else logging.INFO if equivalent else logging.ERROR
     logger.log(level, json.dumps(record, sort_keys=True, default=str))
-    metrics.write(json.dumps(emf_record(equivalent, differences)) + "\n")
+    metrics.write(json.dumps(emf_record(equivalent, differences, timed_out=timed_out)) + "\n")
     metrics.flush()
 
 
-def emf_record(equivalent: bool | None, differences: int) -> dict[str, Any]:
-    """A CloudWatch embedded-metric record counting equivalent, divergent and failed shadow comparisons."""
-    metrics = ["ShadowEquivalent", "ShadowDivergent", "ShadowErrors", "ShadowDifferences"]
+def emf_record(equivalent: bool | None, differences: int, *, timed_out: bool = False) -> dict[str, Any]:
+    """A CloudWatch embedded-metric record counting equivalent, divergent, failed and timed-out shadow comparisons."""
+    metrics = ["ShadowEquivalent", "ShadowDivergent", "ShadowErrors", "ShadowTimeouts", "ShadowDifferences"]
     return {
         "_aws": {
             "Timestamp": int(datetime.now(UTC).timestamp() * 1000),
@@ -138,7 +246,8 @@ def emf_record(equivalent: bool | None, differences: int) -> dict[str, Any]:
         "Operation": "sync_source_server_inventory",
         "ShadowEquivalent": 1 if equivalent is True else 0,
         "ShadowDivergent": 1 if equivalent is False else 0,
-        "ShadowErrors": 1 if equivalent is None else 0,
+        "ShadowErrors": 1 if equivalent is None and not timed_out else 0,
+        "ShadowTimeouts": 1 if timed_out else 0,
         "ShadowDifferences": differences,
     }
 

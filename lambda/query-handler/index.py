@@ -7,7 +7,13 @@ without a deploy:
 - `refactored`: the decomposed sync in inventory_sync.py, proven call-for-call identical by the harness;
 - `shadow`: the legacy runs for real while recorded, then its recording is replayed into the refactored code in
   the same invocation (no extra AWS call, no write); the verdict is logged and published as a metric, and the
-  legacy's result is returned whatever happens to the shadow.
+  legacy's result is returned whatever happens to the shadow. Its judgement gives up after
+  `INVENTORY_SYNC_SHADOW_BUDGET_S` seconds (harness/shadow.py), so the shadow never delays the result past it.
+
+A sync that raises (or answers a 5xx response) still returns the legacy's response shape (`Operation failed: ...`,
+or the response itself), and also logs one structured ERROR line and an `InventorySyncFailed` EMF metric, which
+template.yaml's alarm watches (shared/operations_log.py). The boto3 and botocore versions are logged once per cold
+start.
 """
 
 import json
@@ -19,8 +25,11 @@ from typing import Any
 from inventory_sync import sync_source_server_inventory
 from inventory_sync_legacy import handle_sync_source_server_inventory_legacy
 
+from shared.operations_log import is_failed_response, log_runtime_sdk, report_sync_failure
+
 logger = logging.getLogger(__name__)
 logger.setLevel(logging.INFO)
+log_runtime_sdk(logger)
 
 __all__ = ["handle_sync_source_server_inventory", "handle_sync_source_server_inventory_legacy", "lambda_handler"]
 
@@ -52,7 +61,9 @@ def _sync_in_shadow() -> dict[str, Any]:
 def handle_sync_source_server_inventory() -> dict[str, Any]:
     """Run the inventory sync chosen by `INVENTORY_SYNC_IMPL` (default refactored) and return its API response.
 
-    An unknown flag value is logged as an error naming the accepted values, and the default is used instead.
+    An unknown flag value is logged as an error naming the accepted values, and the default is used instead. A sync
+    that raises is reported (one structured ERROR line, one `InventorySyncFailed` metric) and the exception goes on
+    to the caller unchanged; a 5xx response is reported the same way and returned as it is.
     """
     implementations = _inventory_sync_implementations()
     impl_name = os.environ.get(INVENTORY_SYNC_IMPL_ENV, DEFAULT_INVENTORY_SYNC_IMPL)
@@ -66,7 +77,14 @@ def handle_sync_source_server_inventory() -> dict[str, Any]:
         )
         impl_name = DEFAULT_INVENTORY_SYNC_IMPL
     logger.info("Inventory sync implementation: %s", impl_name)
-    return implementations[impl_name]()
+    try:
+        result = implementations[impl_name]()
+    except Exception as error:
+        report_sync_failure(logger, impl_name, error=error)
+        raise
+    if is_failed_response(result):
+        report_sync_failure(logger, impl_name, response=result)
+    return result
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 from decimal import Decimal
@@ -14,7 +15,7 @@ from harness.cassette import Cassette
 from harness.interception import intercept
 from harness.lambda_env import lambda_environment
 from harness.replay_session import REPLAY_ENVIRONMENT
-from harness.replayer import Replayer, UnrecordedCallError
+from harness.replayer import ReplayCancelled, Replayer, UnrecordedCallError, _request_context
 from harness.world import inprocess
 from tests.harness.support import (
     LEGACY_RETRIES,
@@ -247,3 +248,42 @@ def test_a_call_takes_at_least_its_latency_however_much_of_it_the_emulator_spent
         elapsed = run_capturing(script).value
 
     assert elapsed >= 0.050
+
+
+def test_the_request_context_is_the_one_the_installed_botocores_own_call_builds():
+    """What `before-parameter-build` handlers read during a replay is what they read on a real call, whatever
+    botocore is installed (1.34.x has no `resolved_auth_type`, `unsigned_payload` nor `auth_options`)."""
+    client = boto3.client(
+        "dynamodb",
+        region_name=REGION,
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
+        endpoint_url="http://127.0.0.1:9",
+    )
+    seen: list[dict] = []
+
+    def capture(params, model, context, **kwargs):
+        """Keep the context botocore's own _make_api_call built, then stop the call before it is sent."""
+        seen.append(dict(context))
+        raise _Stop()
+
+    client.meta.events.register("before-parameter-build.dynamodb.Scan", capture)
+    with pytest.raises(_Stop):
+        client.scan(TableName=TARGET_TABLE)
+
+    [context] = seen
+    assert _request_context(client, client.meta.service_model.operation_model("Scan")) == context
+
+
+class _Stop(Exception):
+    """Raised by a handler to end a call once it has seen what it needed."""
+
+
+def test_a_cancelled_replay_refuses_every_call():
+    cancelled = threading.Event()
+    cancelled.set()
+    replayer = Replayer(Cassette({}), cancelled=cancelled)
+    client = boto3.client("dynamodb", region_name=REGION, aws_access_key_id="a", aws_secret_access_key="b")
+    with intercept(replayer), pytest.raises(ReplayCancelled, match="Scan"):
+        client.scan(TableName=TARGET_TABLE)
+    assert replayer.observed == []

@@ -1,16 +1,16 @@
-"""The Lambda deployment package (`make package`): reproducible, complete, and runnable on its own.
+"""The Lambda deployment package (`make package`): reproducible, complete, runnable on its own, with its own SDK.
 
 The package is built once for the module, unzipped into a clean directory, and run in a child interpreter that sees
-what the Lambda runtime sees: the unzipped package and boto3 (with its dependencies), nothing else. No site
+what the Lambda runtime sees: the unzipped package first on `sys.path`, then the runtime's own boto3 and botocore
+(here a decoy that fails when imported: the package must never reach it), and the standard library. No site
 packages, no editable install of this repository, no moto: the child imports `index` from the package and syncs a
-scenario served as a local AWS over HTTP, once per INVENTORY_SYNC_IMPL value.
+scenario served as a local AWS over HTTP, once per INVENTORY_SYNC_IMPL value. The SDK it imports is the package's
+copy at the pinned versions (constraints.txt, or `BUILD_LAMBDA_CONSTRAINTS` under `make test-sdk`).
 """
 
-import importlib.metadata
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import sysconfig
@@ -25,6 +25,7 @@ from deploy.build_lambda import (
     FILE_MODE,
     ZIP_DATE_TIME,
     build_package,
+    constraint_pins,
     harness_modules,
     summary,
 )
@@ -35,8 +36,18 @@ from harness.world.scenario import load_scenario
 from harness.world.seeding import table_names
 
 SCENARIO = REPO_ROOT / "scenarios" / "demo-two-accounts.yaml"
-# What the python3.12 Lambda runtime provides besides the standard library.
-RUNTIME_DISTRIBUTION = "boto3"
+# The SDK distributions the package bundles (boto3 and what it requires), with their top-level modules.
+SDK_TOP_LEVELS = {
+    "boto3": "boto3",
+    "botocore": "botocore",
+    "s3transfer": "s3transfer",
+    "jmespath": "jmespath",
+    "python-dateutil": "dateutil",
+    "urllib3": "urllib3",
+    "six": "six",
+}
+# What the python3.12 Lambda runtime puts on sys.path after the package: its own boto3 and botocore.
+RUNTIME_SDK = ("boto3", "botocore")
 CHILD_TIMEOUT_S = 180
 RESULT_PREFIX = "PACKAGE-RUN "
 
@@ -56,8 +67,15 @@ if sys.version_info[:2] == (3, 12) and platform.machine() == "x86_64":
     import deepdiff  # the package's wheels are for CPython 3.12 x86_64: only importable on such an interpreter
     vendored = deepdiff.__file__
 modules = {name: getattr(module, "__file__", None) for name, module in sorted(sys.modules.items())}
-print("PACKAGE-RUN " + json.dumps({"result": result, "modules": modules, "deepdiff": vendored}))
+import importlib.metadata, boto3, botocore
+sdk = {
+    "boto3": [boto3.__version__, boto3.__file__, importlib.metadata.version("boto3")],
+    "botocore": [botocore.__version__, botocore.__file__, importlib.metadata.version("botocore")],
+}
+print("PACKAGE-RUN " + json.dumps({"result": result, "modules": modules, "deepdiff": vendored, "sdk": sdk}))
 """
+# The runtime's boto3 and botocore, as the child finds them after the package on sys.path: importing them fails.
+DECOY = 'raise ImportError("the Lambda runtime\'s {name} was imported: the package must bring its own")\n'
 
 
 @pytest.fixture(scope="module")
@@ -78,34 +96,12 @@ def unzipped(package: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A directory holding only boto3 and the distributions it requires (links into this venv): the runtime's."""
+    """The runtime's SDK directory, after the package on sys.path: boto3 and botocore packages that fail on import."""
     directory = tmp_path_factory.mktemp("runtime")
-    for top_level in sorted(runtime_top_levels(RUNTIME_DISTRIBUTION)):
-        (directory / top_level.name).symlink_to(top_level)
+    for name in RUNTIME_SDK:
+        (directory / name).mkdir()
+        (directory / name / "__init__.py").write_text(DECOY.format(name=name), encoding="utf-8")
     return directory
-
-
-def runtime_top_levels(distribution: str) -> set[Path]:
-    """The top-level modules and packages of `distribution` and everything it requires (extras excluded)."""
-    found: set[Path] = set()
-    seen: set[str] = set()
-    pending = [distribution]
-    while pending:
-        name = pending.pop()
-        key = re.sub(r"[-_.]+", "-", name).lower()
-        if key in seen:
-            continue
-        seen.add(key)
-        dist = importlib.metadata.distribution(name)
-        for requirement in dist.requires or []:
-            if "extra ==" not in requirement:
-                pending.append(re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0])
-        for file in dist.files or []:
-            top = file.parts[0]
-            if top.endswith((".dist-info", ".pth")) or top in {"..", "__pycache__"}:
-                continue
-            found.add(Path(str(dist.locate_file(top))))
-    return found
 
 
 def run_unzipped(unzipped: Path, runtime_dir: Path, impl: str) -> tuple[dict, str, str, dict]:
@@ -164,7 +160,7 @@ def test_two_builds_give_the_same_bytes(package, tmp_path):
     assert again.read_bytes() == package.read_bytes()
 
 
-def test_the_package_holds_the_handler_shared_the_shadow_harness_and_deepdiff(package):
+def test_the_package_holds_the_handler_shared_the_shadow_harness_deepdiff_and_the_sdk(package):
     with zipfile.ZipFile(package) as archive:
         infos = archive.infolist()
     names = [info.filename for info in infos]
@@ -172,7 +168,7 @@ def test_the_package_holds_the_handler_shared_the_shadow_harness_and_deepdiff(pa
     assert {info.date_time for info in infos} == {ZIP_DATE_TIME}
     assert {info.external_attr >> 16 for info in infos} <= {FILE_MODE, EXECUTABLE_MODE}
 
-    root_modules = {name for name in names if "/" not in name}
+    root_modules = {name for name in names if "/" not in name} - {"six.py"}  # six, boto3's, is a single module
     assert root_modules == {path.name for path in HANDLER_DIR.glob("*.py")}
     assert root_modules >= {"index.py", "inventory_sync_legacy.py"}
     assert {name for name in names if name.startswith("inventory_sync/")} == {
@@ -190,14 +186,19 @@ def test_the_package_holds_the_handler_shared_the_shadow_harness_and_deepdiff(pa
     assert {"harness/shadow.py", "harness/replay_session.py", "harness/replayer.py"} <= packaged_harness
     assert not any(name.startswith("harness/world/") for name in names)  # the local AWS (moto) stays out
 
-    tops = {name.split("/", 1)[0] for name in names}
+    tops = {name.split("/", 1)[0].removesuffix(".py") for name in names}
     assert {"deepdiff", "orderly_set", "cachebox"} <= tops
-    for absent in ("boto3", "botocore", "s3transfer", "moto", "yaml", "time_machine", "bin"):
+    assert set(SDK_TOP_LEVELS.values()) <= tops
+    pins = constraint_pins()
+    for distribution in SDK_TOP_LEVELS:
+        dist_info = f"{distribution.replace('-', '_')}-{pins[distribution]}.dist-info/METADATA"
+        assert dist_info in names, f"{distribution} is not bundled at its pin {pins[distribution]}"
+    for absent in ("moto", "yaml", "time_machine", "bin"):
         assert absent not in tops, absent
     assert not any(name.endswith(".pyc") or "__pycache__" in name for name in names)
     compiled = [name for name in names if name.endswith(".so")]
     assert compiled and all("cpython-312-x86_64-linux-gnu" in name for name in compiled), compiled
-    assert "files" in summary(package)
+    assert f"boto3 {pins['boto3']}, botocore {pins['botocore']}" in summary(package)
 
 
 @pytest.mark.parametrize("impl", ["refactored", "legacy"])
@@ -212,7 +213,21 @@ def test_the_unzipped_package_syncs_against_the_local_aws(unzipped, runtime_dir,
     assert body["totalSynced"] == 12 and body["totalErrors"] == 0
     assert counts["inventory"] == body["totalSynced"]
     assert f"Inventory sync implementation: {impl}" in stderr
-    assert_only_the_package_and_the_runtime_were_imported(report, unzipped, runtime_dir)
+    assert_only_the_package_was_imported(report, unzipped)
+
+
+def test_the_package_runs_its_own_pinned_sdk_and_says_so_at_cold_start(unzipped, runtime_dir):
+    report, _, stderr, _ = run_unzipped(unzipped, runtime_dir, "refactored")
+
+    pins = constraint_pins()
+    for distribution in ("boto3", "botocore"):
+        version, file, metadata_version = report["sdk"][distribution]
+        assert file.startswith(str(unzipped / distribution) + os.sep), file
+        assert version == metadata_version == pins[distribution]
+    [cold_start] = [json.loads(line[line.index("{") :]) for line in stderr.splitlines() if "lambda_runtime_sdk" in line]
+    assert cold_start["boto3"] == pins["boto3"] and cold_start["botocore"] == pins["botocore"]
+    assert cold_start["bundled"] is True
+    assert_only_the_package_was_imported(report, unzipped)
 
 
 def test_shadow_mode_runs_from_the_package_and_finds_the_refactored_sync_equivalent(unzipped, runtime_dir):
@@ -228,22 +243,22 @@ def test_shadow_mode_runs_from_the_package_and_finds_the_refactored_sync_equival
     [emf] = [json.loads(line) for line in stdout.splitlines() if line.startswith('{"_aws"')]
     assert emf["ShadowEquivalent"] == 1 and emf["ShadowDivergent"] == 0 and emf["ShadowErrors"] == 0
     assert report["modules"]["harness.shadow"].startswith(str(unzipped))
-    assert_only_the_package_and_the_runtime_were_imported(report, unzipped, runtime_dir)
+    assert_only_the_package_was_imported(report, unzipped)
 
 
-def assert_only_the_package_and_the_runtime_were_imported(report: dict, unzipped: Path, runtime_dir: Path) -> None:
-    """Every module the child loaded came from the package, the runtime's boto3 or the standard library."""
+def assert_only_the_package_was_imported(report: dict, unzipped: Path) -> None:
+    """Every module the child loaded came from the package (its SDK included) or the standard library."""
     modules: dict[str, str | None] = report["modules"]
     assert modules["index"] == str(unzipped / "index.py")
-    allowed = tuple(str(Path(root)) + os.sep for root in (unzipped, runtime_dir, sysconfig.get_paths()["stdlib"]))
+    allowed = tuple(str(Path(root)) + os.sep for root in (unzipped, sysconfig.get_paths()["stdlib"]))
     for name, file in modules.items():
         if file is None:
             continue
-        assert file.startswith(allowed), f"{name} came from outside the package, boto3 and the stdlib: {file}"
+        assert file.startswith(allowed), f"{name} came from outside the package and the stdlib: {file}"
         assert not file.startswith(str(REPO_ROOT) + os.sep), f"{name} was imported from the repository: {file}"
         top = name.split(".", 1)[0]
         assert top not in {"moto", "yaml", "time_machine", "pytest", "hypothesis"}, name
-        if top in {"harness", "shared", "index", "inventory_sync", "inventory_sync_legacy"}:
+        if top in {"harness", "shared", "index", "inventory_sync", "inventory_sync_legacy", *SDK_TOP_LEVELS.values()}:
             assert file.startswith(str(unzipped) + os.sep), f"{name} did not come from the package: {file}"
     if sys.version_info[:2] == (3, 12) and platform.machine() == "x86_64":
         assert report["deepdiff"].startswith(str(unzipped) + os.sep)

@@ -14,16 +14,25 @@ from pathlib import Path
 
 import pytest
 
+from harness import interception
 from harness.cassette import Cassette
 from harness.clock import frozen_clock
 from harness.gate import judge
 from harness.golden import GOLDEN_DIR, read_golden
 from harness.lambda_env import cold_start, import_lambda_module
 from harness.replay_session import check
-from harness.shadow import SHADOW_EVENT, run_in_shadow
+from harness.shadow import (
+    BUDGET_ENV,
+    DEFAULT_BUDGET_S,
+    SHADOW_EVENT,
+    run_in_shadow,
+    shadow_budget_s,
+    wait_for_abandoned,
+)
 from harness.world.local import local_aws
 from harness.world.scenario import load_scenario
 from harness.world.state import dump_tables
+from tests.integration import shadow_candidates
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "demo-two-accounts.yaml"
 SMALL_GOLDENS = sorted(path for path in GOLDEN_DIR.glob("*.json") if "@" not in path.name)
@@ -113,6 +122,66 @@ def test_a_candidate_that_cannot_run_is_a_shadow_error_not_a_failed_sync(caplog)
     assert verdict["equivalent"] is None
     assert "no_such_module" in verdict["error"]
     assert json.loads(metrics.getvalue())["ShadowErrors"] == 1
+
+
+def test_a_judgement_past_its_budget_gives_up_with_verdict_timeout_and_the_caller_gets_the_legacys_result(caplog):
+    """The candidate cannot finish before the test releases it, so only the deadline can end the wait; once
+    released, the abandoned replay is cancelled (its calls refused, no verdict of its own), and the next shadow run
+    finds interception restored and judges as usual."""
+    scenario = load_scenario(SCENARIO)
+    with frozen_clock(scenario.clock), local_aws(scenario), cold_start(scenario.environment()):
+        expected = legacy_function()()
+    metrics = io.StringIO()
+    shadow_candidates.RELEASE.clear()
+    with (
+        frozen_clock(scenario.clock),
+        local_aws(scenario),
+        cold_start(scenario.environment()),
+        caplog.at_level(logging.INFO),
+    ):
+        try:
+            result = run_in_shadow(
+                legacy_function(), "tests.integration.shadow_candidates:waits_for_release", metrics, budget_s=0.05
+            )
+            [verdict] = shadow_records(caplog)
+        finally:
+            shadow_candidates.RELEASE.set()
+        # Released and cancelled, the abandoned judgement stops (inside the blocks it entered within: its cold start
+        # restores the environment it found) and publishes nothing.
+        assert wait_for_abandoned(60)
+    assert not interception.active()
+    assert len(shadow_records(caplog)) == 1
+
+    assert json.loads(result["body"]) == json.loads(expected["body"])
+    assert (verdict["verdict"], verdict["equivalent"], verdict["budgetS"]) == ("timeout", None, 0.05)
+    [emf] = [json.loads(line) for line in metrics.getvalue().splitlines()]
+    assert (emf["ShadowTimeouts"], emf["ShadowErrors"], emf["ShadowDivergent"], emf["ShadowEquivalent"]) == (1, 0, 0, 0)
+    caplog.clear()
+    with (
+        frozen_clock(scenario.clock),
+        local_aws(scenario),
+        cold_start(scenario.environment()),
+        caplog.at_level(logging.INFO),
+    ):
+        run_in_shadow(legacy_function(), "refactored", io.StringIO())
+    [verdict] = shadow_records(caplog)
+    assert verdict["equivalent"] is True
+
+
+@pytest.mark.parametrize(
+    ("value", "budget"),
+    [(None, DEFAULT_BUDGET_S), ("", DEFAULT_BUDGET_S), ("30", 30.0), ("2.5", 2.5)]
+    + [(bad, DEFAULT_BUDGET_S) for bad in ("0", "-5", "soon", "nan", "inf")],
+)
+def test_the_budget_is_a_positive_number_of_seconds_from_the_environment(value, budget, monkeypatch, caplog):
+    if value is None:
+        monkeypatch.delenv(BUDGET_ENV, raising=False)
+    else:
+        monkeypatch.setenv(BUDGET_ENV, value)
+    with caplog.at_level(logging.WARNING):
+        assert shadow_budget_s() == budget
+    warned = [record for record in caplog.records if BUDGET_ENV in record.getMessage()]
+    assert len(warned) == (1 if value not in (None, "", "30", "2.5") else 0)
 
 
 def test_the_legacys_exception_reaches_the_caller_unchanged_and_the_candidate_matches_it(caplog):

@@ -224,7 +224,7 @@ def test_the_function_runs_the_packaged_handler_on_python312(template):
 
 def test_the_environment_names_the_tables_and_the_implementation_flag(template):
     variables = function_properties(template)["Environment"]["Variables"]
-    assert set(variables) == {*TABLE_ENV_VARS, "INVENTORY_SYNC_IMPL"}
+    assert set(variables) == {*TABLE_ENV_VARS, "INVENTORY_SYNC_IMPL", "INVENTORY_SYNC_SHADOW_BUDGET_S"}
     assert variables["INVENTORY_SYNC_IMPL"] == {"Ref": "InventorySyncImpl"}
     with cold_start({"AWS_DEFAULT_REGION": "us-east-1"}):
         index = import_lambda_module("index")
@@ -233,6 +233,43 @@ def test_the_environment_names_the_tables_and_the_implementation_flag(template):
     parameter = template["Parameters"]["InventorySyncImpl"]
     assert set(parameter["AllowedValues"]) == accepted == {"legacy", "refactored", "shadow"}
     assert parameter["Default"] == default == "refactored"
+
+
+def test_the_shadow_budget_defaults_to_the_codes_and_stays_well_inside_the_timeout(template):
+    from harness.shadow import BUDGET_ENV, DEFAULT_BUDGET_S
+
+    variables = function_properties(template)["Environment"]["Variables"]
+    assert variables[BUDGET_ENV] == {"Ref": "ShadowBudgetSeconds"}
+    parameter = template["Parameters"]["ShadowBudgetSeconds"]
+    assert float(parameter["Default"]) == DEFAULT_BUDGET_S
+    assert (
+        0
+        < float(parameter["MinValue"])
+        <= float(parameter["MaxValue"])
+        <= function_properties(template)["Timeout"] * 2 / 3
+    )
+
+
+def test_an_alarm_watches_the_failure_metric_the_handler_publishes(template):
+    from shared.operations_log import FAILURE_METRIC, METRIC_NAMESPACE, failure_metric_record
+
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    [alarm] = [alarm for alarm in alarms.values() if alarm["MetricName"] == FAILURE_METRIC]
+    assert alarm["Namespace"] == METRIC_NAMESPACE
+    # The alarm's dimensions are exactly the EMF record's, valued with the function's name (the runtime's
+    # AWS_LAMBDA_FUNCTION_NAME), or CloudWatch would file the metric under another series.
+    [directive] = failure_metric_record()["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == METRIC_NAMESPACE
+    assert [[dimension["Name"] for dimension in alarm["Dimensions"]]] == directive["Dimensions"] == [["FunctionName"]]
+    assert alarm["Dimensions"][0]["Value"] == {"Ref": FUNCTION}
+    # One failed run (a sum of 1 over one 15-minute schedule period) fires it; no data is no failure.
+    assert (alarm["Statistic"], alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        "Sum",
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
+    assert alarm["Period"] == 900 and alarm["EvaluationPeriods"] == 1
+    assert alarm["TreatMissingData"] == "notBreaching"
 
 
 def test_the_sync_runs_every_15_minutes_with_the_sync_event(template):
