@@ -30,6 +30,7 @@ from harness.divergences import (
 )
 from harness.golden import GOLDEN_DIR, GoldenError, read_golden
 from harness.golden_validation import record_command, staleness
+from harness.impls import NAMED_IMPLS
 from harness.matchers import EXACT, Matching
 from harness.replay_session import replay
 from harness.replayer import ReplayCancelled
@@ -58,10 +59,14 @@ def judge(
 
     The divergences in force for this golden may declare answers for the new calls their fix makes: the candidate is
     answered from the golden plus those answers, and compared with the golden alone. `registry` defaults to the
-    production one (`approved_divergences()`). Once `cancelled` is set (shadow mode's deadline), every replayed call
-    raises `ReplayCancelled` and so does the judgement, without comparing.
+    production one (`approved_divergences()`); none applies to the legacy, which every golden is recorded from. Once
+    `cancelled` is set (shadow mode's deadline), every replayed call raises `ReplayCancelled` and so does the
+    judgement, without comparing.
     """
     divergences = applicable(approved_divergences() if registry is None else registry, cassette.header)
+    if impl in ("legacy", NAMED_IMPLS["legacy"]):
+        # Goldens are recorded from the legacy: replayed into it, a golden must be reproduced exactly.
+        divergences = ()
     answered = answered_cassette(cassette, divergences)
     run = replay(answered, impl, schedule, matching=matching, freeze_clock=freeze_clock, cancelled=cancelled)
     if cancelled is not None and cancelled.is_set():
