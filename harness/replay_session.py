@@ -63,6 +63,7 @@ def replay(
     freeze_clock: bool = True,
     on_call: CallHook | None = None,
     emulate_aws: bool = False,
+    on_start: Callable[[], None] | None = None,
 ) -> ReplayRun:
     """Run `impl` with every AWS call answered from `cassette`: no network, no world.
 
@@ -70,6 +71,7 @@ def replay(
     masks wall-clock fields instead). `on_call` hears of every call with its start and finish times (benchmarks).
     `emulate_aws` (benchmarks) has each call validate and serialize its request as botocore would, and prepares
     the recorded answers before the run, so the replayer's own work per call stays small (see `harness.replayer`).
+    `on_start` (benchmarks) runs just before the implementation is called, after everything the run prepares.
     """
     environment = {**cassette.header["environment"], **REPLAY_ENVIRONMENT}
     schedule = schedule or Schedule.parse(cassette.header["schedule"])
@@ -84,6 +86,8 @@ def replay(
         with cold_start(environment), clock, controlled_scheduling(schedule, threaded=threaded):
             function = resolve_impl(impl)
             with intercept(replayer):
+                if on_start is not None:
+                    on_start()
                 started = time.perf_counter()
                 outputs = capture_outputs(function)
                 finished = time.perf_counter()
