@@ -5,6 +5,10 @@ one and 128 MB 0.07. The bench reproduces that with a CFS quota: `quota = period
 CPU per 100,000 us period, capped at the machine's cores. cgroup v1 (a `cpu` hierarchy with `cpu.cfs_quota_us`) and
 v2 (`cpu.max`, the `cpu` controller enabled in the parent) are both handled.
 
+Lambda guarantees a function its share; a shared machine does not. Each cgroup is therefore also weighted ten times
+the default (`cpu.shares` 10240 in v1, `cpu.weight` 1000 in v2), so the measured process gets its share ahead of
+other work on the machine, and never more than its quota.
+
 `CpuShare.create` makes one cgroup per measured process; the process joins it itself (`join`, writing its pid into
 `cgroup.procs`) when its timed part starts, and the bench removes the cgroup once the process has exited. Where no
 cgroup can be made (not root, no cpu controller, a read-only hierarchy) `CpuShareUnavailable` says why in one line.
@@ -26,6 +30,9 @@ MEMORY_SIZES_MB = (128, 512, 1024, 1769, 3008)
 # Where the cpu controller lives: cgroup v1 mounts it apart (one of the first two), v2 has one unified tree.
 DEFAULT_ROOTS = (Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup/cpu,cpuacct"), Path("/sys/fs/cgroup"))
 NAME_PREFIX = "drs-inventory-bench-"
+# Ten times the default weight (v1 cpu.shares 1024, v2 cpu.weight 100): the share first, capped by the quota.
+SHARES_V1 = 10240
+WEIGHT_V2 = 1000
 
 
 class CpuShareUnavailable(RuntimeError):
@@ -106,11 +113,13 @@ class CpuShare:
                 raise CpuShareUnavailable(f"{self.path} is not a cgroup (no cpu.cfs_quota_us after mkdir)")
             period.write_text(str(self.period_us), encoding="ascii")
             quota.write_text(str(self.quota_us), encoding="ascii")
+            (self.path / "cpu.shares").write_text(str(SHARES_V1), encoding="ascii")
             return
         limit = self.path / "cpu.max"
         if not limit.is_file():
             raise CpuShareUnavailable(f"{self.path} is not a cgroup with the cpu controller (no cpu.max)")
         limit.write_text(f"{self.quota_us} {self.period_us}", encoding="ascii")
+        (self.path / "cpu.weight").write_text(str(WEIGHT_V2), encoding="ascii")
 
     def read_quota(self) -> tuple[int, int]:
         """(quota, period) in microseconds as the kernel reports them."""
@@ -118,6 +127,10 @@ class CpuShare:
             return int(_read(self.path / "cpu.cfs_quota_us")), int(_read(self.path / "cpu.cfs_period_us"))
         quota, period = _read(self.path / "cpu.max").split()
         return int(quota), int(period)
+
+    def read_weight(self) -> int:
+        """The cgroup's CPU weight as the kernel reports it (v1 cpu.shares, v2 cpu.weight)."""
+        return int(_read(self.path / ("cpu.shares" if self.version == 1 else "cpu.weight")))
 
     def pids(self) -> list[int]:
         """The processes in the cgroup now."""

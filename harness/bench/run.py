@@ -554,6 +554,12 @@ def main(argv: list[str] | None = None) -> int:
         "--memory-sizes", type=lambda text: [int(part) for part in text.split(",")], default=list(MEMORY_SIZES_MB)
     )
     parser.add_argument("--skip-memory", action="store_true", help="skip the memory fleet")
+    parser.add_argument(
+        "--growth-fleets",
+        type=lambda text: [Path(part) for part in text.split(",") if part],
+        default=list(GROWTH_FLEETS),
+        help="comma-separated fleet scenarios replayed at the recommended memory besides the sweep's fleet",
+    )
     parser.add_argument("--skip-growth", action="store_true", help="skip the growth fleets")
     parser.add_argument("--skip-overhead", action="store_true", help="skip the recording overhead")
     parser.add_argument("--no-timeline", action="store_true", help="do not draw timeline.png and memory.png")
@@ -563,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     results = run_bench(
         fleet=args.fleet,
         memory_fleet=None if args.skip_memory else args.memory_fleet,
-        growth_fleets=() if args.skip_growth else GROWTH_FLEETS,
+        growth_fleets=() if args.skip_growth else args.growth_fleets,
         memory_sizes=args.memory_sizes,
         overhead_scenario=None if args.skip_overhead else args.overhead_scenario,
         overhead_runs=args.overhead_runs,

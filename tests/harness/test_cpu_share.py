@@ -14,6 +14,8 @@ import pytest
 from harness.bench.cpu_share import (
     MB_PER_VCPU,
     PERIOD_US,
+    SHARES_V1,
+    WEIGHT_V2,
     CgroupRoot,
     CpuShare,
     CpuShareUnavailable,
@@ -74,6 +76,7 @@ def test_a_cgroup_is_made_joined_and_removed_where_the_machine_allows() -> None:
     share = CpuShare.create(512, cores=2)
     try:
         assert share.read_quota() == (28943, PERIOD_US)
+        assert share.read_weight() == (SHARES_V1 if share.version == 1 else WEIGHT_V2)
         assert share.pids() == []
         # A child joins the cgroup itself, then reports the cgroup the kernel says it is in.
         child = subprocess.run(
