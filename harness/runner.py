@@ -31,9 +31,7 @@ class RunReport:
         return {**self.outputs.to_dict(), "tables": self.tables, "calls": len(self.interactions)}
 
 
-def run_scenario(
-    scenario: Scenario, impl: str, schedule: Schedule | None = None, *, tables: bool = True
-) -> RunReport:
+def run_scenario(scenario: Scenario, impl: str, schedule: Schedule | None = None, *, tables: bool = True) -> RunReport:
     """Run `impl` once on a fresh in-process world built from `scenario`, recording every AWS call.
 
     `tables=False` skips reading every table back afterwards (a recording does not keep them: on a 9,000-server
