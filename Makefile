@@ -57,7 +57,7 @@ goldens: $(STAMP) ## Record missing or stale goldens from the legacy (scenario o
 sync: $(STAMP) ## Run the Lambda handler over HTTP against SCENARIO served as a local AWS
 	$(PY) -m harness sync --scenario $(SCENARIO)
 
-bench: $(STAMP) ## Legacy vs refactored over 9,000 servers replayed with AWS latency, memory at 50,000 (bench/results.json, bench/timeline.png; not a test)
+bench: $(STAMP) ## Legacy vs refactored replayed with AWS latency under Lambda's CPU share of 128-3,008 MB: time, cost, recommended memory, growth, memory at 50,000 (bench/results.json, timeline.png, memory.png; not a test)
 	$(PY) -m harness.bench
 
 bench-harness: $(STAMP) ## Legacy on the local AWS vs replayed from its golden (2,000 servers); prints the ratio

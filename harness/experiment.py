@@ -53,7 +53,7 @@ def record_scenario(scenario: Scenario, impl: str = "legacy", schedule: Schedule
     """Record `impl` on the scenario's local AWS into a cassette with a complete header."""
     schedule = schedule or Schedule("submission")
     remember_scenario(scenario)  # answers for approved divergences may need the world (harness/approved)
-    report = run_scenario(scenario, impl, schedule)
+    report = run_scenario(scenario, impl, schedule, tables=False)
     header = make_header(
         scenario={"name": scenario.name, "file": _relative(scenario.source), "content_hash": scenario.content_hash()},
         recorded_from={"impl": impl, "source": "local-aws", "legacy_sha256": legacy_fingerprint()},

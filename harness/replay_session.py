@@ -65,6 +65,7 @@ def replay(
     on_call: CallHook | None = None,
     emulate_aws: bool = False,
     cancelled: threading.Event | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> ReplayRun:
     """Run `impl` with every AWS call answered from `cassette`: no network, no world.
 
@@ -73,6 +74,7 @@ def replay(
     `emulate_aws` (benchmarks) has each call validate and serialize its request as botocore would, and prepares
     the recorded answers before the run, so the replayer's own work per call stays small (see `harness.replayer`).
     Once `cancelled` is set, every call raises `ReplayCancelled` into the implementation (shadow mode's deadline).
+    `on_start` (benchmarks) runs just before the implementation is called, after everything the run prepares.
     """
     environment = {**cassette.header["environment"], **REPLAY_ENVIRONMENT}
     schedule = schedule or Schedule.parse(cassette.header["schedule"])
@@ -87,6 +89,8 @@ def replay(
         with cold_start(environment), clock, controlled_scheduling(schedule, threaded=threaded):
             function = resolve_impl(impl, as_api_response=True)
             with intercept(replayer):
+                if on_start is not None:
+                    on_start()
                 started = time.perf_counter()
                 outputs = capture_outputs(function)
                 finished = time.perf_counter()

@@ -9,6 +9,10 @@
   held in memory (which dominates it at fleet sizes: `rss_at_start_mb` is what was resident with the recording
   loaded, before the replay started) with its answers prepared; each write is kept only as its digest (a call's
   parameters are dropped once it is answered, as botocore drops a sent request);
+- the **CPU seconds** (user + system, every thread) the process spent during the timed replay, from `getrusage`;
+- optionally under **Lambda's CPU share** (`--cgroup`, see `harness.bench.cpu_share`): the process joins the given
+  cgroup just before the implementation is called (the recording's loading and the answers' preparation run
+  unconstrained, as they are not the implementation's) and leaves it before a traced replay;
 - optionally a **traced** replay, same settings, with `tracemalloc` on: the peak of what was allocated while the
   implementation ran, above what was live when it started, i.e. the sync's own memory. The recording and the
   replayer's index of it are excluded (loaded or built before), and each call's parameters are dropped from the
@@ -34,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.approved.inventory_state import remember_scenario
+from harness.bench.cpu_share import join
 from harness.bench.fleet import without_latency
 from harness.cassette import Cassette
 from harness.divergences import answered_cassette, applicable, approved_divergences
@@ -74,6 +79,7 @@ class Measurement:
     outputs_digest: str
     unrecorded: int
     unused: int
+    cpu_s: float
     rss_baseline_mb: float
     rss_at_start_mb: float
     peak_rss_mb: float
@@ -106,9 +112,18 @@ def first_difference(left: list[str], right: list[str]) -> int | None:
 
 
 def measure(
-    golden: Path, impl: str, latency_ms: Callable[[str, str], float] | None, *, traced: bool = False
+    golden: Path,
+    impl: str,
+    latency_ms: Callable[[str, str], float] | None,
+    *,
+    traced: bool = False,
+    cgroup: Path | None = None,
 ) -> Measurement:
-    """Replay `impl` from `golden` on real threads with `latency_ms` per call; measure time, calls and memory."""
+    """Replay `impl` from `golden` on real threads with `latency_ms` per call; measure time, CPU, calls and memory.
+
+    With `cgroup`, the timed replay runs inside that cgroup (joined just before the implementation starts); the
+    traced replay runs outside it again.
+    """
     rss_baseline_mb = _rss_mb("VmRSS")  # the interpreter with the harness and botocore imported
     recorded = read_golden(golden)
     # The refactored sync fixes some legacy defects on purpose (harness/approved/); calls such a fix adds (the
@@ -135,8 +150,21 @@ def measure(
         with lock:
             raw.append((call, started, finished))
 
+    cpu_at_start: list[float] = []
+
+    def on_start() -> None:
+        """The implementation starts now: join Lambda's CPU share if one is given, and read the CPU clock."""
+        if cgroup is not None:
+            join(cgroup)
+        cpu_at_start.append(_cpu_seconds())
+
     emulate = latency_ms is not None
-    run = replay(cassette, impl, threaded=True, latency_ms=latency_ms, on_call=on_call, emulate_aws=emulate)
+    run = replay(
+        cassette, impl, threaded=True, latency_ms=latency_ms, on_call=on_call, emulate_aws=emulate, on_start=on_start
+    )
+    cpu_s = _cpu_seconds() - cpu_at_start[0]
+    if cgroup is not None:
+        join(cgroup.parent)  # back where the bench made the cgroup, so it can be removed and tracing is unconstrained
     for call, started, finished in sorted(raw, key=lambda entry: entry[1]):
         spans.append(
             CallSpan(
@@ -160,6 +188,7 @@ def measure(
         outputs_digest=hashlib.sha256(outputs.encode("utf-8")).hexdigest(),
         unrecorded=len(run.unrecorded),
         unused=len(run.unused),
+        cpu_s=cpu_s,
         rss_baseline_mb=rss_baseline_mb,
         rss_at_start_mb=rss_at_start_mb,
         peak_rss_mb=_rss_mb("VmHWM"),
@@ -215,6 +244,12 @@ def traced_peak_mb(cassette: Cassette, impl: str, latency_ms: Callable[[str, str
     return _Tracing.peak_bytes / 1e6
 
 
+def _cpu_seconds() -> float:
+    """User plus system CPU seconds of this process so far, every thread included."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _rss_mb(field_name: str) -> float:
     """This process's VmRSS or VmHWM (peak) in MB, from /proc (ru_maxrss where there is no /proc)."""
     try:
@@ -227,9 +262,18 @@ def _rss_mb(field_name: str) -> float:
 
 
 def measure_in_subprocess(
-    golden: Path, impl: str, scenario: Path, *, latency: bool = True, traced: bool = False
+    golden: Path,
+    impl: str,
+    scenario: Path,
+    *,
+    latency: bool = True,
+    traced: bool = False,
+    cgroup: Path | None = None,
 ) -> Measurement:
-    """Run `measure` in a fresh Python process (the scenario file supplies the latency profile)."""
+    """Run `measure` in a fresh Python process (the scenario file supplies the latency profile).
+
+    With `cgroup` (made by the caller, who removes it after), the timed replay runs under that cgroup's CPU quota.
+    """
     with tempfile.TemporaryDirectory(prefix="bench-measure-") as directory:
         out = Path(directory) / "measurement.json"
         command = [
@@ -247,6 +291,7 @@ def measure_in_subprocess(
         ]
         command += [] if latency else ["--no-latency"]
         command += ["--traced"] if traced else []
+        command += ["--cgroup", str(cgroup)] if cgroup is not None else []
         completed = subprocess.run(command, cwd=REPO_ROOT, check=False)
         if completed.returncode != 0:
             raise RuntimeError(f"measuring {impl} on {golden.name} failed (exit {completed.returncode})")
@@ -261,13 +306,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", type=Path, required=True, help="scenario file with the latency profile")
     parser.add_argument("--no-latency", action="store_true", help="replay with no latency at all")
     parser.add_argument("--traced", action="store_true", help="also replay under tracemalloc for the traced peak")
+    parser.add_argument("--cgroup", type=Path, help="cgroup to run the timed replay in (Lambda's CPU share)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     scenario = load_scenario(args.scenario)
     latency = None if args.no_latency else scenario.latency_for
     # The recording was made latency-free (bench.fleet); answers for approved fixes need that world's rows.
     remember_scenario(without_latency(scenario))
-    result = measure(args.golden, args.impl, latency, traced=args.traced)
+    result = measure(args.golden, args.impl, latency, traced=args.traced, cgroup=args.cgroup)
     args.out.write_text(json.dumps(asdict(result)), encoding="utf-8")
     return 0
 

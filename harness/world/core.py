@@ -20,7 +20,7 @@ from harness.world.dynamodb_limits import check_item_sizes
 from harness.world.errors import AwsError, ConnectionFault, TransportFault, WireResponse, error_response
 from harness.world.faults import FaultPlan
 from harness.world.identity import IdentityResolver
-from harness.world.wire import ACCOUNT_HEADER, JSON_ERROR_PREFIX, WireRequest
+from harness.world.wire import ACCOUNT_HEADER, JSON_ERROR_PREFIX, RESULT_HEADER, WireRequest
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 CRC32_HEADER = "x-amz-crc32"
 
 LatencyFn = Any  # Callable[[str, str], float]: milliseconds for (service, operation)
+# moto's serializer is patched while an unserialized result is taken: one such request at a time.
+_RESULT_LOCK = threading.Lock()
 
 
 class World:
@@ -43,6 +45,7 @@ class World:
         self._request_ids = itertools.count(1)
         self._ids_lock = threading.Lock()
         self.requests_served = 0
+        self._results: list[Any] = []
 
     def handle(self, request: WireRequest) -> WireResponse:
         """Answer one request; raises ConnectionFault (TransportFault for other transport failures) on such a fault."""
@@ -95,8 +98,51 @@ class World:
         """Whether the request is signed with the hub's own credentials (not a role assumed through STS)."""
         return ACCOUNT_HEADER not in request.headers and self.identity.is_hub_key(request.access_key)
 
+    def take_result(self) -> Any:
+        """The result object of the last internal request sent with RESULT_HEADER (see `_moto_result`)."""
+        if not self._results:
+            raise RuntimeError(f"no request with {RESULT_HEADER} has been answered")
+        return self._results.pop()
+
     def _moto(self, request: WireRequest, account: str, body: bytes) -> WireResponse:
         """Hand the request to moto's in-process backends with the identity the world decided on."""
+        if request.internal and request.headers.get(RESULT_HEADER) == "1":
+            return self._moto_result(request, account, body)
+        return self._moto_answer(request, account, body)
+
+    def _moto_result(self, request: WireRequest, account: str, body: bytes) -> WireResponse:
+        """Run moto's handler for one of the world's own requests, keeping its result object unserialized.
+
+        Seeding a large fleet launches hundreds of instances per RunInstances: moto serializing every instance to XML
+        and botocore parsing it back were most of the time it took to build such a world, and the seeder needs only
+        a few attributes of each. moto parses the request and runs its backend exactly as for any other request;
+        only the serialization of the answer is skipped (the client gets an empty answer of the operation; the
+        result is handed over by `take_result`). The world's own requests run one at a time, before any sync.
+        """
+        from moto.core.responses import ActionResult, BaseResponse
+
+        results: list[Any] = []
+
+        def keep(_handler: Any, action_result: ActionResult) -> tuple[int, dict[str, str], str]:
+            """Keep the result instead of serializing it."""
+            results.append(action_result.result)
+            return 200, {}, ""
+
+        original = BaseResponse.serialized
+        with _RESULT_LOCK:
+            BaseResponse.serialized = keep  # type: ignore[method-assign,assignment]
+            try:
+                status, _headers, _ = self._moto_answer(request, account, body)
+            finally:
+                BaseResponse.serialized = original  # type: ignore[method-assign]
+        if not results or isinstance(results[0], Exception):
+            raise AwsError("InternalFailure", f"the world's own {request.operation} failed: {results}", 500)
+        self._results.append(results[0])
+        empty = f'<{request.operation}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"/>'
+        return status, {"Content-Type": "text/xml"}, empty.encode()
+
+    def _moto_answer(self, request: WireRequest, account: str, body: bytes) -> WireResponse:
+        """moto's serialized answer to the request."""
         from moto.core.models import botocore_stubber
 
         headers = HTTPHeaders()

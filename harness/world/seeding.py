@@ -16,7 +16,7 @@ from botocore.client import BaseClient
 from harness.world.core import World
 from harness.world.drs.generator import InstanceFacts, generate_on_premises_server, generate_source_server
 from harness.world.scenario import ErrorSpec, RegionStatusRow, Scenario
-from harness.world.wire import ACCOUNT_HEADER, INTERNAL_HEADER
+from harness.world.wire import ACCOUNT_HEADER, INTERNAL_HEADER, RESULT_HEADER
 
 # Logical table names, the environment variables naming them, and their key schemas (LEGACY_CONTRACT.md).
 TABLE_ENV = {
@@ -171,7 +171,7 @@ def _generate_servers(world: World, clients: InternalClients, scenario: Scenario
             staging = spec.staging_account or account_id
             slot = _Slot(account_id, region, staging, origin_account, origin_region, spec.on_premises)
             slots.extend(slot for _ in range(spec.servers))
-    facts = iter(_create_instances(clients, scenario, [slot for slot in slots if not slot.on_premises], rng))
+    facts = iter(_create_instances(world, clients, scenario, [slot for slot in slots if not slot.on_premises], rng))
     on_premises_number = 0
     for slot in slots:
         if slot.on_premises:
@@ -197,24 +197,28 @@ def _generate_servers(world: World, clients: InternalClients, scenario: Scenario
 
 
 def _create_instances(
-    clients: InternalClients, scenario: Scenario, slots: list[_Slot], rng: random.Random
+    world: World, clients: InternalClients, scenario: Scenario, slots: list[_Slot], rng: random.Random
 ) -> list[InstanceFacts]:
     """Launch an EC2 instance per slot in its origin (the last `missing_instances` of each origin get none)."""
     by_origin: dict[tuple[str, str], list[int]] = {}
     for index, slot in enumerate(slots):
         by_origin.setdefault((slot.origin_account, slot.origin_region), []).append(index)
     facts: list[InstanceFacts | None] = [None] * len(slots)
+    unserialized = not any(
+        ec2.security_groups for account in scenario.accounts.values() for ec2 in account.ec2.values()
+    )
     for (account, region), indexes in by_origin.items():
         missing = _missing_instances(scenario, account, region)
         launched = indexes[: max(len(indexes) - missing, 0)]
         for index in indexes[len(launched) :]:
             facts[index] = _missing_instance_facts(rng, len([f for f in facts if f is not None]))
         if launched:
-            for index, fact in zip(
-                launched,
-                _launch(clients, account, region, len(launched), rng, _security_groups(scenario, account, region)),
-                strict=True,
-            ):
+            groups = _security_groups(scenario, account, region)
+            if unserialized:
+                made = _launch_unserialized(world, clients, account, region, len(launched), rng)
+            else:
+                made = _launch(clients, account, region, len(launched), rng, groups)
+            for index, fact in zip(launched, made, strict=True):
                 facts[index] = fact
     return [fact for fact in facts if fact is not None]
 
@@ -296,6 +300,67 @@ def _launch(
                 )
             )
     return facts
+
+
+def _launch_unserialized(
+    world: World, clients: InternalClients, account: str, region: str, count: int, rng: random.Random
+) -> list[InstanceFacts]:
+    """`_launch` without security groups, taking moto's Reservation as it is instead of its XML answer parsed back.
+
+    Serializing 250 instances per RunInstances and parsing them back was most of the time a large fleet's world
+    took to build. moto parses the request and runs its backend as for any other request, the random draws are the
+    same and in the same order, so the instances are the same; only the answer is not serialized
+    (`World.take_result`). Worlds with security groups keep `_launch`: moto orders an instance's security groups by
+    object identity (a set of objects), so their order depends on the memory the serialization allocated, and their
+    goldens were recorded through it.
+    """
+    ec2 = clients.client("ec2", region, account)
+    iam = clients.client("iam", "us-east-1", account)
+    profiles = iam.list_instance_profiles()["InstanceProfiles"]
+    if not any(profile["InstanceProfileName"] == INSTANCE_PROFILE for profile in profiles):
+        iam.create_instance_profile(InstanceProfileName=INSTANCE_PROFILE)
+    from moto.ec2.models import ec2_backends
+
+    facts: list[InstanceFacts] = []
+    ec2.meta.events.register_first("before-sign.ec2.RunInstances", _ask_for_result)
+    try:
+        while len(facts) < count:
+            batch = min(_RUN_BATCH, count - len(facts))
+            ec2.run_instances(
+                ImageId=IMAGE_ID,
+                MinCount=batch,
+                MaxCount=batch,
+                InstanceType=rng.choice(["t3.medium", "m5.large", "m5.xlarge", "r5.large", "c5.xlarge"]),
+                ClientToken=f"seed-{account}-{region}-{len(facts)}",  # botocore would draw a random uuid4
+                IamInstanceProfile={"Name": INSTANCE_PROFILE},
+                TagSpecifications=[
+                    {
+                        "ResourceType": "instance",
+                        "Tags": [
+                            {"Key": "Environment", "Value": rng.choice(["prod", "staging", "dr-test"])},
+                            {"Key": "Application", "Value": rng.choice(["billing", "orders", "identity", "search"])},
+                            {"Key": "drs:protected", "Value": "true"},
+                        ],
+                    }
+                ],
+            )
+            backend = ec2_backends[account][region]
+            for position, instance in enumerate(world.take_result().instances):
+                hostname = f"{rng.choice(['app', 'db', 'web', 'api', 'batch'])}-{len(facts) + 1:05d}"
+                backend.create_tags([instance.id], {"Name": hostname})
+                if position:  # as in `_launch`: moto gives the profile to a RunInstances' first instance only
+                    backend.associate_iam_instance_profile(instance.id, iam_instance_profile_name=INSTANCE_PROFILE)
+                interfaces = instance.network_interfaces
+                mac_address = interfaces[0].mac_address if interfaces else ""
+                facts.append(InstanceFacts(instance.id, hostname, instance.private_ip or "", mac_address or _mac(rng)))
+    finally:
+        ec2.meta.events.unregister("before-sign.ec2.RunInstances", _ask_for_result)
+    return facts
+
+
+def _ask_for_result(request: Any, **_kwargs: Any) -> None:
+    """Have the world hand over moto's result object instead of serializing it (World.take_result)."""
+    request.headers[RESULT_HEADER] = "1"
 
 
 def _missing_instance_facts(rng: random.Random, number: int) -> InstanceFacts:

@@ -18,6 +18,8 @@ _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)
 # faults and latency; ACCOUNT pins the identity of such a request.
 INTERNAL_HEADER = "x-world-internal"
 ACCOUNT_HEADER = "x-world-account"
+# On an internal request: answer with moto's result object (World.take_result) instead of serializing it.
+RESULT_HEADER = "x-world-result"
 
 
 class WireError(Exception):

@@ -1,9 +1,13 @@
 """The bench machinery on a tiny fleet: record, replay both implementations with latency, compare, report.
 
 No timing is asserted (that is the bench's job, not the suite's): only that every stage runs and reports what the
-issue asks for, with the right types, and that the two implementations write the same sequence.
+issue asks for, with the right types, and that the two implementations write the same sequence. Where the machine
+can make a CPU-quota cgroup the replays run under Lambda's CPU share of two memory sizes (the sweep, the cost, the
+recommendation and the growth line are checked); where it cannot, the bench must say why and report the
+unconstrained figures only.
 """
 
+import copy
 import json
 from pathlib import Path
 
@@ -11,9 +15,10 @@ import pytest
 import yaml
 
 from harness.bench.fleet import cached_recording
+from harness.bench.lambda_cost import growth, recommend, run_cost, template_schedule
 from harness.bench.limit import write_bound_limit
 from harness.bench.measure import first_difference
-from harness.bench.run import run_bench, table, verdicts
+from harness.bench.run import TEMPLATE, run_bench, table, verdicts
 from harness.bench.timeline import busy_seconds, pack_rows
 from harness.golden import read_golden
 from harness.world.scenario import load_scenario
@@ -44,15 +49,27 @@ TINY_FLEET = {
 }
 
 
+# A smaller fleet of the same shape, for the growth line: 1 server per region instead of 3.
+SMALLER_FLEET = copy.deepcopy(TINY_FLEET) | {"name": "tiny-fleet-small"}
+for _account in SMALLER_FLEET["accounts"].values():
+    for _region in _account["drs"].values():
+        _region["servers"] = 1
+SWEPT_MB = (128, 1769)
+
+
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """One bench run over the tiny fleet (memory fleet and recorder overhead skipped: they are the slow stages)."""
     directory = tmp_path_factory.mktemp("bench")
     fleet = directory / "tiny-fleet.yaml"
     fleet.write_text(yaml.safe_dump(TINY_FLEET), encoding="utf-8")
+    smaller = directory / "tiny-fleet-small.yaml"
+    smaller.write_text(yaml.safe_dump(SMALLER_FLEET), encoding="utf-8")
     results = run_bench(
         fleet=fleet,
         memory_fleet=None,
+        growth_fleets=(smaller,),
+        memory_sizes=SWEPT_MB,
         overhead_scenario=None,
         out_dir=directory / "out",
         cache_dir=directory / "cache",
@@ -82,6 +99,61 @@ def test_results_json_has_the_issue_fields_with_their_types(bench: tuple[Path, d
     assert written["unrecorded_calls"] == {"legacy": 0, "refactored": 0}
     assert written["verdicts"]["memory_fleet.sync_rss_mb_refactored"] is None  # not measured in this run
     assert "speedup" in table(written)
+    assert set(written["stages_s"]) >= {"record tiny-fleet", "record tiny-fleet-small", "growth fleets"}
+
+
+def test_the_replays_run_under_lambdas_cpu_share_or_the_bench_says_why_not(bench: tuple[Path, dict]) -> None:
+    directory, results = bench
+    share = results["cpu_share"]
+    if not share["available"]:
+        assert share["reason"] and results["measured_at_memory_mb"] is None
+        assert "memory_sweep" not in results and "recommendation" not in results
+        assert f"no Lambda CPU share: {share['reason']}" in table(results)
+        return
+    assert share["cgroup_version"] in (1, 2) and share["reason"] is None
+    assert results["measured_at_memory_mb"] == 1769
+    sweep = results["memory_sweep"]
+    assert [entry["memory_mb"] for entry in sweep] == list(SWEPT_MB)
+    for entry in sweep:
+        for impl in ("legacy", "refactored"):
+            figures = entry[impl]
+            assert set(figures) == {"wall_s", "cpu_s", "billed_gb_s", "cost_per_run_usd", "cost_per_month_usd"}
+            assert figures["wall_s"] > 0 and figures["cpu_s"] > 0 and figures["billed_gb_s"] > 0
+            assert figures["cost_per_month_usd"] == pytest.approx(figures["cost_per_run_usd"] * 2880, rel=1e-3)
+        assert entry["refactored_writes_as_at_headline"] is True  # the CPU share never changes what is written
+    assert results["speedup_by_memory"]["128"] == sweep[0]["speedup"]
+    assert results["verdicts"]["speedup_by_memory.128"] is not None
+    assert results["verdicts"]["speedup_by_memory.512"] is None  # not swept here
+    assert results["recommendation"]["memory_mb"] in SWEPT_MB
+    assert results["growth"]["memory_mb"] == results["recommendation"]["memory_mb"]
+    assert [fleet["servers"] for fleet in results["growth"]["fleets"]] == [4, 12]
+    for impl in ("legacy", "refactored"):
+        assert results["growth"][impl]["seconds_per_1000_servers"] != 0
+    assert (directory / "out" / "memory.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "recommended:" in table(results) and "growth at" in table(results)
+
+
+def test_cost_recommendation_and_growth_arithmetic() -> None:
+    schedule = template_schedule(TEMPLATE)
+    assert schedule.minutes == 15 and schedule.runs_per_month == 2880
+    # 10 s at 1,024 MB: 10 GB-s at the x86 price, plus one request.
+    cost = run_cost(10.0, 3.0, 1024, schedule)
+    assert cost["billed_gb_s"] == 10.0
+    assert cost["cost_per_run_usd"] == pytest.approx(10 * 0.0000166667 + 0.2e-6, rel=1e-4)
+    sweep = [
+        {"memory_mb": memory, "refactored": run_cost(seconds, 1.0, memory, schedule)}
+        for memory, seconds in [(128, 40.0), (512, 9.7), (1024, 8.1), (1769, 7.6), (3008, 7.5)]
+    ]
+    # Within 10% of the fastest (7.5 s, so <= 8.25 s): 1,024, 1,769 and 3,008 MB; 1,024 MB is the cheapest.
+    assert recommend(sweep)["memory_mb"] == 1024
+    assert recommend(sweep)["candidates_mb"] == [1024, 1769, 3008]
+    # A memory floor above 1,024 MB moves it up.
+    assert recommend(sweep, min_memory_mb=1500)["memory_mb"] == 1769
+    line = growth([(1000, 2.0), (9000, 10.0), (50000, 51.0)])
+    assert line["seconds_per_1000_servers"] == pytest.approx(1.0, abs=0.01)
+    assert line["extrapolated"] is True and line["largest_estate_within_900_s"] == 899_000  # (900 - 1) / 0.001
+    with pytest.raises(ValueError, match="two fleet sizes"):
+        growth([(1000, 2.0)])
 
 
 def test_the_limit_is_derived_from_the_recording(bench: tuple[Path, dict]) -> None:
