@@ -1,8 +1,9 @@
 """`python -m harness.mutation` (`make mutation`): mutmut over the refactored sync, the gate as the test suite.
 
 Lays out a scratch copy (`harness/mutation/scratch.py`, default `build/mutation/`), runs `mutmut run` in it with a
-time budget, reads the verdicts back and writes `mutation/results.json` and `mutation/report.md`. The real
-`lambda/query-handler/inventory_sync.py` is only read (its sha256 goes into the report).
+time budget, reads the verdicts back and writes `mutation/results.json` and `mutation/report.md`. Every module of
+the package `lambda/query-handler/inventory_sync/` is mutated in the copy; the real files are only read (each file's
+sha256, as copied, goes into the report). `lambda/shared/` is not mutated (see SHARED_LEFT_OUT).
 
 Every mutant is run by default; `--sample N` runs a stratified random sample instead (`harness/mutation/sampling.py`)
 and the report gives the score with its 95% confidence interval. Goldens over `--max-golden-mb` on disk are left
@@ -14,24 +15,33 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
+import importlib.util
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from harness.lambda_env import REPO_ROOT
+from harness.mutation.launch import ORDER_SEED_VARIABLE
 from harness.mutation.plugin import DEADLINE_FACTOR, KILLS_VARIABLE, MIN_DEADLINE_S
 from harness.mutation.report import write_report
-from harness.mutation.results import function_of, read_results, working_directory
+from harness.mutation.results import function_of, module_of, read_results, working_directory
 from harness.mutation.sampling import DEFAULT_SEED, stratified_sample
-from harness.mutation.scratch import DO_NOT_MUTATE_PATTERNS, MODULE_FILE, TARGET, build_scratch, goldens_larger_than
+from harness.mutation.scratch import (
+    DO_NOT_MUTATE_PATTERNS,
+    PACKAGE,
+    TARGET,
+    build_scratch,
+    goldens_larger_than,
+    source_files,
+)
 
 DEFAULT_SCRATCH = REPO_ROOT / "build" / "mutation"
 DEFAULT_OUT = REPO_ROOT / "mutation"
@@ -63,10 +73,19 @@ EXCLUSIONS = (
     "mutates inside functions and methods",
     "docstrings and type annotations: mutmut leaves them alone",
 )
+SHARED_LEFT_OUT = (
+    "`lambda/shared/` (the handler's shared modules, copied unmutated): among them the helpers only the sync uses "
+    "for botocore's internals (client-class reuse, prebuilt request bodies), which detect those internals and fall "
+    "back to plain boto3 when they differ; what they do shows in no golden (a replay answers above botocore), so "
+    "their unit tests test them, on the oldest and newest botocore the Lambda runtime may give"
+)
 
 
-def decorated_functions(path: Path) -> list[str]:
-    """Functions and methods with a decorator other than @staticmethod/@classmethod: mutmut does not mutate them."""
+def decorated_functions(path: Path, prefix_all: str = "") -> list[str]:
+    """Functions and methods with a decorator other than @staticmethod/@classmethod: mutmut does not mutate them.
+
+    Each name is prefixed with `prefix_all` (a module's name, so names from several modules stay apart).
+    """
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names = []
     for node in ast.walk(tree):
@@ -79,16 +98,27 @@ def decorated_functions(path: Path) -> list[str]:
                     not (isinstance(decorator, ast.Name) and decorator.id in ("staticmethod", "classmethod"))
                     for decorator in child.decorator_list
                 ):
-                    names.append(prefix + child.name)
+                    names.append(prefix_all + prefix + child.name)
     return sorted(names)
 
 
-def exclusions(path: Path) -> list[str]:
-    """What is not mutated, for the report: the fixed list plus the decorated functions of this version."""
-    decorated = ", ".join(f"`{name}`" for name in decorated_functions(path)) or "none"
+def module_name(relative: Path) -> str:
+    """A package file's module name without the package, as the report names it (`inventory_sync/ec2.py` -> `ec2`)."""
+    return ".".join(relative.with_suffix("").parts[1:])
+
+
+def exclusions(package: Path) -> list[str]:
+    """What is not mutated, for the report: the fixed list, the decorated functions of this version, lambda/shared."""
+    names = [
+        name
+        for relative in source_files(package)
+        for name in decorated_functions(package.parent / relative, module_name(relative) + ".")
+    ]
+    decorated = ", ".join(f"`{name}`" for name in names) or "none"
     return [
         *EXCLUSIONS,
         f"functions with a decorator other than @staticmethod/@classmethod (mutmut skips them): {decorated}",
+        SHARED_LEFT_OUT,
     ]
 
 
@@ -97,26 +127,39 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def mutmut_executable() -> str:
-    """The `mutmut` console script of this interpreter's environment."""
-    found = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or shutil.which("mutmut")
-    if found is None:
+def file_digests(package: Path, shown_as: Path) -> dict[str, str]:
+    """The sha256 of every Python file of `package`, keyed by its path under `shown_as` (the real package's path)."""
+    return {
+        (shown_as.parent / relative).as_posix(): sha256_of(package.parent / relative)
+        for relative in source_files(package)
+    }
+
+
+def mutmut_command(scratch: Path) -> list[str]:
+    """mutmut's command line through the scratch copy's launcher (`harness/mutation/launch.py`: a seeded random
+    order of the mutants), on this interpreter."""
+    if importlib.util.find_spec("mutmut") is None:
         raise SystemExit("mutmut is not installed: `make mutation` installs the `mutation` extra")
-    return found
+    return [sys.executable, str(scratch / "harness" / "mutation" / "launch.py")]
 
 
 def generated_mutants(scratch: Path) -> list[str]:
-    """The names of every mutant mutmut will generate for the scratch copy's file (its settings apply), sorted."""
+    """The names of every mutant mutmut will generate for the scratch copy's package, every module (its settings
+    apply), sorted."""
     from mutmut.mutation.file_mutation import mutate_file_contents
     from mutmut.utils.format_utils import get_mutant_name
 
+    names = []
     with working_directory(scratch):
-        mutated = mutate_file_contents(MODULE_FILE, Path(MODULE_FILE).read_text(encoding="utf-8"))
-    return sorted(get_mutant_name(Path(MODULE_FILE), name) for name in mutated.mutant_names)
+        for relative in source_files(Path(PACKAGE).resolve()):
+            mutated = mutate_file_contents(str(relative), relative.read_text(encoding="utf-8"))
+            names += [get_mutant_name(relative, name) for name in mutated.mutant_names]
+    return sorted(names)
 
 
 def sample_plan(names: list[str], size: int, seed: int) -> dict[str, Any]:
-    """The run's sample: which mutants, out of how many, drawn how (stored in results.json for --report-only)."""
+    """The run's sample, stratified by (module, function): which mutants, out of how many, drawn how (stored in
+    results.json for --report-only)."""
     chosen = stratified_sample(names, size, function_of, seed)
     return {
         "requested": size,
@@ -124,6 +167,8 @@ def sample_plan(names: list[str], size: int, seed: int) -> dict[str, Any]:
         "total": len(names),
         "seed": seed,
         "functions": len({function_of(name) for name in names}),
+        "modules": len({module_of(name) for name in names}),
+        "module_totals": dict(sorted(Counter(module_of(name) for name in names).items())),
         "mutants": chosen,
     }
 
@@ -138,8 +183,11 @@ def left_out_goldens(max_golden_mb: float) -> dict[str, Any] | None:
     return {"limit_mb": max_golden_mb, "goldens": names, "reason": LEFT_OUT_REASON}
 
 
-def run_mutmut(scratch: Path, workers: int, mutants: list[str], budget_s: float) -> tuple[int, float | None]:
-    """Run `mutmut run` in `scratch` (output to `mutmut.log` there) until done or over budget.
+def run_mutmut(
+    scratch: Path, workers: int, mutants: list[str], budget_s: float, order_seed: int = DEFAULT_SEED
+) -> tuple[int, float | None]:
+    """Run `mutmut run` in `scratch` (output to `mutmut.log` there) until done or over budget, the mutants in the
+    random order of `order_seed`.
 
     Returns mutmut's exit code and the seconds its mutants phase took (None if it never started).
     """
@@ -149,7 +197,8 @@ def run_mutmut(scratch: Path, workers: int, mutants: list[str], budget_s: float)
         key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
     }
     environment[KILLS_VARIABLE] = str(scratch / "kills")
-    command = [mutmut_executable(), "run", "--max-children", str(workers), *mutants]
+    environment[ORDER_SEED_VARIABLE] = str(order_seed)
+    command = [*mutmut_command(scratch), "run", "--max-children", str(workers), *mutants]
     started = time.monotonic()
     phase_started: float | None = None
     last_progress = started
@@ -210,11 +259,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=None,
         metavar="N",
-        help="run a random sample of N mutants, stratified by function (each function at least one), instead of "
+        help="run a random sample of N mutants, stratified by module and function (each at least one), instead of "
         "every mutant; the report gives the score with a 95%% confidence interval",
     )
     parser.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help=f"the sample's random seed (default {DEFAULT_SEED})"
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"the seed of the sample and of the order mutmut takes the mutants in (default {DEFAULT_SEED})",
     )
     parser.add_argument(
         "--max-golden-mb",
@@ -246,7 +298,7 @@ RUN_KEYS = (
     "tool",
     "tool_version",
     "file",
-    "sha256",
+    "files",
     "command",
     "workers",
     "started",
@@ -266,7 +318,7 @@ def rewrite_report(args: argparse.Namespace) -> int:
     """`--report-only`: the last run's facts from `<out>/results.json`, its verdicts from the scratch copy."""
     previous = json.loads((args.out / "results.json").read_text(encoding="utf-8"))
     run = {key: previous[key] for key in RUN_KEYS if key in previous}
-    run["exclusions"] = exclusions(TARGET)
+    run["exclusions"] = exclusions(args.scratch.resolve() / PACKAGE)
     results = read_results(args.scratch.resolve(), args.scratch.resolve() / "kills")
     return summarise(write_report(results, run, args.out, args.out / TRIAGE_FILE), args)
 
@@ -295,21 +347,25 @@ def main(argv: list[str] | None = None) -> int:
         return rewrite_report(args)
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    digest = sha256_of(TARGET)
     left_out = left_out_goldens(args.max_golden_mb)
     scratch = build_scratch(
         args.scratch.resolve(),
         timeout_multiplier=args.timeout_multiplier,
         left_out_goldens=left_out["goldens"] if left_out else (),
     )
-    print(f"mutation: mutmut {version('mutmut')} over {TARGET.relative_to(REPO_ROOT)} in {scratch}", flush=True)
+    digests = file_digests(scratch / PACKAGE, TARGET.relative_to(REPO_ROOT))
+    print(
+        f"mutation: mutmut {version('mutmut')} over {TARGET.relative_to(REPO_ROOT)}/ ({len(digests)} modules) in "
+        f"{scratch}",
+        flush=True,
+    )
     if left_out:
         print(f"mutation: goldens left out of the suite (over {args.max_golden_mb:g} MB): {left_out['goldens']}")
     sample = sample_plan(generated_mutants(scratch), args.sample, args.seed) if args.sample else None
     selected = sample["mutants"] if sample else args.mutant
     if sample:
         print(f"mutation: a sample of {sample['size']} of {sample['total']} mutants (seed {args.seed})", flush=True)
-    exit_code, phase_s = run_mutmut(scratch, args.workers, selected, args.budget_minutes * 60)
+    exit_code, phase_s = run_mutmut(scratch, args.workers, selected, args.budget_minutes * 60, args.seed)
     if phase_s is None:
         print(log_tail(scratch), file=sys.stderr)
         print(f"mutation: mutmut stopped (exit {exit_code}) before testing any mutant", file=sys.stderr)
@@ -324,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         "tool": "mutmut",
         "tool_version": version("mutmut"),
         "file": TARGET.relative_to(REPO_ROOT).as_posix(),
-        "sha256": digest,
+        "files": digests,
         "command": command + (" " + " ".join(f"--mutant {name}" for name in args.mutant) if args.mutant else ""),
         "workers": args.workers,
         "started": started_at.isoformat(timespec="seconds"),
@@ -334,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         "mutmut_exit_code": exit_code,
         "per_golden_deadline": f"{DEADLINE_FACTOR:g}x the golden's clean time, at least {MIN_DEADLINE_S:g} s",
         "mutmut_timeout_multiplier": args.timeout_multiplier,
-        "exclusions": exclusions(TARGET),
+        "exclusions": exclusions(scratch / PACKAGE),
         "sample": sample,
         "left_out_goldens": left_out,
     }

@@ -39,8 +39,8 @@ UNMEASURED_DEADLINE_S = 120.0
 
 _clean_seconds: dict[str, float] = {}
 
-# mutmut's trampolined copy of the sync is some 50,000 lines, and every golden's cold start re-imports it: without a
-# cached .pyc (PYTHONDONTWRITEBYTECODE may be set) each import recompiles it, seconds per golden.
+# mutmut's trampolined copy of the sync's package is some 48,000 lines, and every golden's cold start re-imports it:
+# without cached .pyc files (PYTHONDONTWRITEBYTECODE may be set) each import recompiles it, seconds per golden.
 sys.dont_write_bytecode = False
 
 

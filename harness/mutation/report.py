@@ -1,19 +1,21 @@
 """`mutation/results.json` and `mutation/report.md` from a run's results, with the survivors triaged.
 
 Triage lives in `mutation/triage.json`, written by hand after reading the survivors: a list of entries
-`{"function", "removed", "added", "verdict", "reason"}`. An entry applies to a surviving mutant of that function whose
-diff removes and adds exactly those lines (whitespace-trimmed): mutmut's numbering shifts when the file changes, the
-lines a mutation changes do not. A survivor no entry covers is reported as `untriaged`.
+`{"function", "removed", "added", "verdict", "reason"}`, `function` as `results.function_of` names it (module and
+function, `orchestrator.sync_accounts`). An entry applies to a surviving mutant of that function whose diff removes
+and adds exactly those lines (whitespace-trimmed): mutmut's numbering shifts when a module changes, the lines a
+mutation changes do not. A survivor no entry covers is reported as `untriaged`.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.mutation.results import Mutant, Results
+from harness.mutation.results import Mutant, Results, function_of, module_of
 from harness.mutation.sampling import wilson_interval
 
 TRIAGE_VERDICTS = ("equivalent", "gap")
@@ -165,9 +167,10 @@ def sample_lines(document: dict[str, Any]) -> list[str]:
         return []
     low, high = document["mutation_score_interval"]
     lines = [
-        f"**This is a sample**: {sample['size']} of the file's {sample['total']} mutants, drawn at random (seed "
-        f"{sample['seed']}) stratified by function: each of the {sample['functions']} functions in proportion to "
-        f"its mutants, and at least one (`--sample {sample['requested']}`). Every figure below is over the "
+        f"**This is a sample**: {sample['size']} of the package's {sample['total']} mutants, drawn at random (seed "
+        f"{sample['seed']}) stratified by module and function: each of the {sample['functions']} functions (in "
+        f"{sample['modules']} modules) in proportion to its mutants, and at least one "
+        f"(`--sample {sample['requested']}`). Every figure below is over the "
         f"sample. Mutation score {document['mutation_score']:.1%}, 95% confidence interval {low:.1%} to {high:.1%} "
         "(Wilson).",
         "",
@@ -176,8 +179,9 @@ def sample_lines(document: dict[str, Any]) -> list[str]:
         lines[-1:-1] = [
             "",
             f"**Incomplete**: the budget ran out before {document['not_checked']} of the sampled mutants were "
-            "checked; the score and interval are over the checked ones, which mutmut took in its own order, not at "
-            "random.",
+            "checked; the score and interval are over the checked ones. mutmut took the mutants in a random order "
+            "(`harness/mutation/launch.py`, the run's seed), so the checked ones are a random part of the sample, "
+            "though no longer stratified.",
         ]
     return lines
 
@@ -206,7 +210,7 @@ def markdown_report(document: dict[str, Any]) -> str:
         mutants_row = f"| mutants (sampled) | {document['mutants_total']} of {document['sample']['total']} |"
         interval_rows = [f"| 95% confidence interval of the score (Wilson) | {low:.1%} to {high:.1%} |"]
     lines = [
-        "# Mutation testing: the gate against `inventory_sync.py`",
+        "# Mutation testing: the gate against the `inventory_sync` package",
         "",
         f"Written by `{document['command']}` on {document['finished']}. Tool: {document['tool']} "
         f"{document['tool_version']}; {document['workers']} workers.",
@@ -214,8 +218,7 @@ def markdown_report(document: dict[str, Any]) -> str:
         *sample_lines(document),
         "| | |",
         "| --- | --- |",
-        f"| file mutated | `{document['file']}` |",
-        f"| sha256 | `{document['sha256']}` |",
+        f"| package mutated | `{document['file']}/` ({len(document['files'])} files, sha256 below) |",
         mutants_row,
         f"| killed (divergence or raise) | {document['killed']} |",
         f"| stopped at mutmut's limit (counted as killed) | {document['timeout']} |",
@@ -241,15 +244,27 @@ def markdown_report(document: dict[str, Any]) -> str:
         "raised; `timeout`: a golden overran its deadline (8x its clean time, at least 5 s); "
         "`timeout (mutmut's limit)`: mutmut stopped the whole run of the mutant (listed below with their diffs).",
         "",
+        "## Files mutated",
+        "",
+        "Each file as it was copied into the scratch copy (the real files are only read):",
+        "",
+        "| file | sha256 |",
+        "| --- | --- |",
+        *[f"| `{path}` | `{digest}` |" for path, digest in sorted(document["files"].items())],
+        "",
         "## What is not mutated or not run",
         "",
         *not_run_lines(document),
+        "",
+        "## Per module",
+        "",
+        *module_table(document),
         "",
         "## Per function",
         "",
         "| function | mutants | killed | not killed | not checked |",
         "| --- | ---: | ---: | ---: | ---: |",
-        *per_function_rows(document["mutants"]),
+        *[count_row(function, c) for function, c in group_counts(document["mutants"], function_of).items()],
         "",
         f"## Mutants not killed ({len(document['survivors'])})",
         "",
@@ -287,19 +302,42 @@ def markdown_report(document: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def per_function_rows(mutants: list[dict[str, Any]]) -> list[str]:
-    """One table row per function: its mutants, killed, checked but not killed, and not checked."""
-    from harness.mutation.results import function_of
+def module_table(document: dict[str, Any]) -> list[str]:
+    """The per-module table: for a sample, each module's mutants in the package beside those sampled."""
+    sample = document.get("sample")
+    counts = group_counts(document["mutants"], module_of)
+    if not sample:
+        return [
+            "| module | mutants | killed | not killed | not checked |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            *[count_row(module, c) for module, c in counts.items()],
+        ]
+    totals = sample["module_totals"]
+    return [
+        "| module | mutants in the module | sampled | killed | not killed | not checked |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        *[count_row(module, c, totals.get(module, 0)) for module, c in counts.items()],
+    ]
 
+
+def group_counts(mutants: list[dict[str, Any]], group_of: Callable[[str], str]) -> dict[str, Counter[str]]:
+    """Per group of mutants (`group_of` a mutant's name: its module, or its module and function), by name: how many
+    were killed, checked but not killed (`alive`), and not checked (`unchecked`)."""
     counts: dict[str, Counter[str]] = {}
     for mutant in mutants:
         status = mutant["status"]
         column = "killed" if status in ("killed", "timeout") else "unchecked" if status == "not checked" else "alive"
-        counts.setdefault(function_of(mutant["name"]), Counter())[column] += 1
-    return [
-        f"| `{function}` | {sum(c.values())} | {c['killed']} | {c['alive']} | {c['unchecked']} |"
-        for function, c in sorted(counts.items())
-    ]
+        counts.setdefault(group_of(mutant["name"]), Counter())[column] += 1
+    return dict(sorted(counts.items()))
+
+
+def count_row(group: str, counts: Counter[str], population: int | None = None) -> str:
+    """One table row: the group, its population when a sample (before the mutants run), then the counts."""
+    before = f" {population} |" if population is not None else ""
+    return (
+        f"| `{group}` |{before} {sum(counts.values())} | {counts['killed']} | {counts['alive']} | "
+        f"{counts['unchecked']} |"
+    )
 
 
 def write_report(results: Results, run: dict[str, Any], out_dir: Path, triage_path: Path) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """mutmut's verdicts read back from a scratch copy, joined with how the gate killed each mutant.
 
-mutmut keeps one exit code per mutant in `mutants/<file>.meta`; the plugin (`harness/mutation/plugin.py`) wrote a
-kill record for each mutant that failed a golden. A mutant counts as killed only when the gate found a divergence,
-the replay raised, or it ran out of time (mutmut's own wall/CPU limit, or the plugin's per-golden deadline).
+mutmut keeps one exit code per mutant in `mutants/<module file>.meta`, one file per module of the package; the
+plugin (`harness/mutation/plugin.py`) wrote a kill record for each mutant that failed a golden. A mutant counts as
+killed only when the gate found a divergence, the replay raised, or it ran out of time (mutmut's own wall/CPU limit,
+or the plugin's per-golden deadline).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.mutation.scratch import MODULE_FILE
+from harness.mutation.scratch import PACKAGE, module_file
 
 # mutmut's exit-code meanings (mutmut.stats.status_by_exit_code), reduced to what this report counts.
 STATUS_BY_EXIT_CODE: dict[int | None, str] = {
@@ -122,13 +123,31 @@ class Results:
         return [asdict(mutant) for mutant in self.mutants]
 
 
+def split_name(mutant_name: str) -> tuple[str, str]:
+    """A mutant name's dotted module and mangled function: `inventory_sync.ec2.x_f__mutmut_3` ->
+    (`inventory_sync.ec2`, `x_f`)."""
+    module, _, mangled = mutant_name.partition("__mutmut_")[0].rpartition(".")
+    return module, mangled
+
+
+def module_of(mutant_name: str) -> str:
+    """The package module a mutant lives in, without the package: `inventory_sync.orchestrator.x_f__mutmut_1` ->
+    `orchestrator` (`__init__` for the package's own file, which mutmut names after the package)."""
+    module = split_name(mutant_name)[0]
+    return module.removeprefix(PACKAGE + ".") if module != PACKAGE else "__init__"
+
+
 def function_of(mutant_name: str) -> str:
-    """The source function a mutant name points at: `inventory_sync.xǁStageClockǁsummary__mutmut_3` ->
-    `StageClock.summary`."""
-    mangled = mutant_name.partition("__mutmut_")[0].rpartition(".")[2]
-    if mangled.startswith("x_"):
-        return mangled[2:]
-    return ".".join(part for part in mangled[1:].split("ǁ") if part)
+    """The module and source function a mutant name points at, the stratum of a sample:
+    `inventory_sync.ec2.xǁStageClockǁsummary__mutmut_3` -> `ec2.StageClock.summary`."""
+    mangled = split_name(mutant_name)[1]
+    function = mangled[2:] if mangled.startswith("x_") else ".".join(part for part in mangled[1:].split("ǁ") if part)
+    return f"{module_of(mutant_name)}.{function}"
+
+
+def file_of(mutant_name: str) -> str:
+    """The scratch-relative file mutmut generated a mutant in (`inventory_sync/orchestrator.py`)."""
+    return module_file(split_name(mutant_name)[0])
 
 
 def sort_key(mutant_name: str) -> tuple[str, int]:
@@ -148,23 +167,35 @@ def working_directory(path: Path) -> Iterator[None]:
         os.chdir(previous)
 
 
+def meta_files(scratch: Path) -> list[Path]:
+    """mutmut's per-module result files of the run in `scratch` (`mutants/inventory_sync/**/*.py.meta`), sorted."""
+    return sorted((scratch / "mutants" / PACKAGE).rglob("*.py.meta"))
+
+
 def read_results(scratch: Path, kills_dir: Path) -> Results:
     """The verdicts of the run in `scratch`, with kill records from `kills_dir` and diffs of every mutant not killed."""
-    meta_path = scratch / "mutants" / f"{MODULE_FILE}.meta"
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise RuntimeError(f"{meta_path}: mutmut left no readable results ({error})") from None
-    durations = meta.get("durations_by_key", {})
+    exit_codes: dict[str, int | None] = {}
+    durations: dict[str, float | None] = {}
+    paths = meta_files(scratch)
+    if not paths:
+        raise RuntimeError(f"{scratch / 'mutants' / PACKAGE}: mutmut left no results (no *.py.meta file)")
+    for meta_path in paths:
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise RuntimeError(f"{meta_path}: mutmut left no readable results ({error})") from None
+        exit_codes.update(meta["exit_code_by_key"])
+        durations.update(meta.get("durations_by_key", {}))
     mutants = []
-    for name in sorted(meta["exit_code_by_key"], key=sort_key):
-        exit_code = meta["exit_code_by_key"][name]
+    for name in sorted(exit_codes, key=sort_key):
+        exit_code = exit_codes[name]
+        duration = durations.get(name)
         mutant = Mutant(
             name=name,
             function=function_of(name),
             status=STATUS_BY_EXIT_CODE.get(exit_code, "suspicious"),
             exit_code=exit_code,
-            duration_s=round(durations[name], 3) if durations.get(name) is not None else None,
+            duration_s=round(duration, 3) if duration is not None else None,
         )
         record = kills_dir / f"{name}.json"
         if record.exists():
@@ -177,7 +208,7 @@ def read_results(scratch: Path, kills_dir: Path) -> Results:
 
 
 def attach_diffs(scratch: Path, mutants: list[Mutant]) -> None:
-    """Fill in the unified diff of each mutant, read from mutmut's generated file."""
+    """Fill in the unified diff of each mutant, read from mutmut's generated file of its module."""
     if not mutants:
         return
     from mutmut.mutation.diff_apply import get_diff_for_mutant
@@ -185,6 +216,6 @@ def attach_diffs(scratch: Path, mutants: list[Mutant]) -> None:
     with working_directory(scratch):
         for mutant in mutants:
             try:
-                mutant.diff = get_diff_for_mutant(mutant.name, path=MODULE_FILE)
+                mutant.diff = get_diff_for_mutant(mutant.name, path=file_of(mutant.name))
             except Exception as error:  # a diff we cannot read must not lose the run's results
                 mutant.diff = f"(diff unavailable: {type(error).__name__}: {error})"

@@ -1,9 +1,12 @@
-"""The scratch copy mutmut works in: the file under test at its root, with the harness, goldens and Lambda beside it.
+"""The scratch copy mutmut works in: the package under test at its root, with the harness, goldens and Lambda beside it.
 
 mutmut names a mutant after the module path of its file, and its trampolines compare that name with the running
-function's `__module__`. The sync is imported as `inventory_sync` (the Lambda's zip root), so the copy puts it at
-the scratch root, and leaves it out of `lambda/query-handler/`: the harness's import path then finds mutmut's
-trampolined copy (`mutants/inventory_sync.py`). The real file is only ever read.
+function's `__module__`. The sync is imported as the package `inventory_sync` (the Lambda's zip root), so the copy
+puts the package at the scratch root, and leaves it out of `lambda/query-handler/`: the harness's import path then
+finds mutmut's trampolined copy (`mutants/inventory_sync/`). The real files are only ever read.
+
+`lambda/shared/` is copied as it is and not mutated: the helpers only the sync uses there work on botocore's
+internals, which a golden replay cannot see; their unit tests test them.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from pathlib import Path
 from harness.golden import GOLDEN_DIR
 from harness.lambda_env import HANDLER_DIR, REPO_ROOT
 
-TARGET = HANDLER_DIR / "inventory_sync.py"
-MODULE_FILE = "inventory_sync.py"
+PACKAGE = "inventory_sync"
+TARGET = HANDLER_DIR / PACKAGE
 # What the gate needs beside the sync, copied into mutmut's `mutants/` tree.
 ALSO_COPY = ("harness", "lambda", "golden", "scenarios")
 # Lines whose statements are not mutated: logging calls. The sync's log lines reach no golden (the harness compares
@@ -32,6 +35,26 @@ PYTEST_ARGS = (
     "harness.mutation.plugin",
     "--tb=line",
 )
+CACHE_NAMES = ("__pycache__", ".pytest_cache", ".mypy_cache")
+
+
+def source_files(package: Path = TARGET) -> list[Path]:
+    """The package's Python files, relative to its parent (`inventory_sync/orchestrator.py`, ...), sorted.
+
+    These are the paths mutmut knows the files by in a scratch copy, and the paths the report names.
+    """
+    if not package.is_dir():
+        raise FileNotFoundError(f"{package}: expected the sync's package directory (one module per responsibility)")
+    return sorted(
+        path.relative_to(package.parent) for path in package.rglob("*.py") if not set(path.parts) & set(CACHE_NAMES)
+    )
+
+
+def module_file(module: str) -> str:
+    """The scratch-relative file of a dotted module name as mutmut writes it (`inventory_sync.ec2` ->
+    `inventory_sync/ec2.py`; the package itself -> `inventory_sync/__init__.py`)."""
+    path = Path(*module.split("."))
+    return (path / "__init__.py" if module == PACKAGE else path.with_suffix(".py")).as_posix()
 
 
 def goldens_larger_than(limit_bytes: int, directory: Path = GOLDEN_DIR) -> list[str]:
@@ -40,13 +63,13 @@ def goldens_larger_than(limit_bytes: int, directory: Path = GOLDEN_DIR) -> list[
 
 
 def _ignorer(left_out_goldens: Collection[str]) -> Callable[[str, list[str]], set[str]]:
-    """copytree filter: no caches, not the sync itself inside lambda/query-handler/, nor the goldens left out."""
+    """copytree filter: no caches, not the sync's package inside lambda/query-handler/, nor the goldens left out."""
 
     def ignore(directory: str, names: list[str]) -> set[str]:
         """The names of `directory` not to copy."""
-        ignored = {name for name in names if name in ("__pycache__", ".pytest_cache", ".mypy_cache")}
-        if Path(directory).resolve() == HANDLER_DIR.resolve() and MODULE_FILE in names:
-            ignored.add(MODULE_FILE)
+        ignored = {name for name in names if name in CACHE_NAMES}
+        if Path(directory).resolve() == HANDLER_DIR.resolve() and PACKAGE in names:
+            ignored.add(PACKAGE)
         if Path(directory).resolve() == GOLDEN_DIR.resolve():
             ignored.update(name for name in names if name in left_out_goldens)
         return ignored
@@ -66,7 +89,7 @@ def scratch_pyproject(timeout_multiplier: float, timeout_constant: float) -> str
         [
             "# Written by harness/mutation/scratch.py for one mutation run; not the project's pyproject.toml.",
             "[tool.mutmut]",
-            f"source_paths = {toml_list([MODULE_FILE])}",
+            f"source_paths = {toml_list([PACKAGE])}",
             f"also_copy = {toml_list(ALSO_COPY)}",
             f"do_not_mutate_patterns = {toml_list(DO_NOT_MUTATE_PATTERNS)}",
             f"pytest_add_cli_args = {toml_list(PYTEST_ARGS)}",
@@ -92,17 +115,19 @@ def build_scratch(
     timeout_constant: float = 10.0,
     left_out_goldens: Collection[str] = (),
 ) -> Path:
-    """Lay out a fresh scratch copy at `scratch` (emptied first) with `source` as the file to mutate.
+    """Lay out a fresh scratch copy at `scratch` (emptied first) with the package `source` as the code to mutate.
 
     The goldens named in `left_out_goldens` are not copied, so the mutation suite never replays them.
     """
     if scratch.resolve() == REPO_ROOT.resolve() or REPO_ROOT.resolve().is_relative_to(scratch.resolve()):
         raise ValueError(f"scratch directory {scratch} would contain the repository itself")
+    if not source.is_dir():
+        raise FileNotFoundError(f"{source}: expected the sync's package directory to mutate")
     if scratch.exists():
         shutil.rmtree(scratch)
     scratch.mkdir(parents=True)
     for name in ALSO_COPY:
         shutil.copytree(REPO_ROOT / name, scratch / name, ignore=_ignorer(left_out_goldens))
-    shutil.copy2(source, scratch / MODULE_FILE)
+    shutil.copytree(source, scratch / PACKAGE, ignore=shutil.ignore_patterns(*CACHE_NAMES))
     (scratch / "pyproject.toml").write_text(scratch_pyproject(timeout_multiplier, timeout_constant), encoding="utf-8")
     return scratch
