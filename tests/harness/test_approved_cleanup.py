@@ -99,7 +99,8 @@ def test_the_gate_approves_the_refactored_cleanup_by_name(golden: str, names: se
     "golden", ["stale-cleanup-multi-account.json", "assume-role-fails-last.json", "no-target-accounts.json"]
 )
 def test_a_candidate_behaving_as_the_legacy_has_lost_the_fix(golden: str) -> None:
-    verdict = gate(golden, "legacy")
+    # A candidate that is not the legacy but makes its calls (the legacy itself is judged with no divergence at all).
+    verdict = gate(golden, "tests.harness.impls_for_tests:legacy")
 
     assert verdict.verdict == "DIVERGENT"
     assert [difference.kind for difference in verdict.uncovered] == ["absent"]
