@@ -26,6 +26,12 @@ def region_world() -> Iterator[SyncWorld]:
         yield world
 
 
+@pytest.fixture(scope="module")
+def drs_regions() -> ModuleType:
+    """`shared.drs_regions` (no AWS client at import)."""
+    return import_lambda_module("shared.drs_regions")
+
+
 @pytest.fixture
 def region_filter(region_world: SyncWorld) -> ModuleType:
     """`shared.active_region_filter` as the world's Lambda imported it, its cache empty."""
@@ -110,11 +116,6 @@ def test_without_the_variable_there_is_no_table_and_a_warning(caplog: pytest.Log
 
 class TestDrsRegions:
     """`shared.drs_regions`."""
-
-    @pytest.fixture(scope="class")
-    def drs_regions(self) -> ModuleType:
-        """The module (no AWS client at import)."""
-        return import_lambda_module("shared.drs_regions")
 
     def test_the_govcloud_regions(self, drs_regions: ModuleType) -> None:
         assert drs_regions.DRS_GOVCLOUD_REGIONS == ["us-gov-west-1", "us-gov-east-1"]
