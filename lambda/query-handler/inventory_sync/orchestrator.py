@@ -21,6 +21,7 @@ from shared.response_utils import response
 from .accounts import collect_accounts_to_query, get_account_credentials, is_hub_account
 from .cleanup import AccountRead, clean_up_stale_rows
 from .ec2 import enrich_with_ec2_metadata
+from .gc_tuning import fewer_collections
 from .inventory_writes import InventoryTable, write_inventory_to_dynamodb
 from .ordered_writes import AccountWrites, OrderedWrites
 from .regions import query_drs_all_regions
@@ -64,7 +65,7 @@ def sync_source_server_inventory() -> dict[str, Any]:
     active_regions = get_active_regions() or DRS_REGIONS
     logger.info("Inventory sync: querying %d active regions", len(active_regions))
     accounts = collect_accounts_to_query()
-    with reusing_client_classes():
+    with reusing_client_classes(), fewer_collections():
         run = SyncRun(now, active_regions, default_client("sts"), InventoryTable.configured())
         outcomes = sync_accounts(accounts, run)
         reads = [outcome.read for outcome in outcomes if outcome.read is not None]
