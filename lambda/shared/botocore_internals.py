@@ -16,11 +16,15 @@ with its own credentials, region, config, endpoint and event hooks, so the reque
 
 **DynamoDB request bodies for rows already in wire form** (`prebuilt_json_bodies`): see `_PrebuiltJsonBody`.
 
+**Fewer garbage collections while the sync runs** (`fewer_collections`): the one interpreter setting the sync
+changes, restored when the block ends; its measured gain is in its docstring.
+
 What each buys is measured by `make bench` under Lambda's CPU share (README, "Benchmarks").
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -165,3 +169,28 @@ def prebuilt_json_bodies(client: Any) -> Any:
         return client
     client._serializer = shortcut
     return client
+
+
+# --- The collector's first-generation threshold during the sync ---------------------------------------------------
+
+GEN0_THRESHOLD = 100_000
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Raise the first-generation threshold to `GEN0_THRESHOLD` (never lower it) for the block; restore it after.
+
+    Fewer garbage collections while the sync runs: the collector's first-generation threshold raised, then restored.
+
+    The run allocates heavily (parsed pages, rows and their typed forms, clients); with CPython's default threshold (700
+    allocations) young collections recur all along the run and promote most of these short-lived objects, so the older
+    generations' collections, which stop every thread, the writer's too, follow. At 100,000 most of them die before a
+    collection sees them. Measured on the 9,000-server bench replay at 512 MB (0.29 of a vCPU), two pairs of runs on a
+    quiet machine: 18.9 and 18.8 s with the default threshold, 15.3 and 14.8 s with this one (about 20%).
+    """
+    previous = gc.get_threshold()
+    gc.set_threshold(max(GEN0_THRESHOLD, previous[0]), *previous[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.active_region_filter import get_active_regions, invalidate_region_cache
-from shared.botocore_internals import reusing_client_classes
+from shared.botocore_internals import fewer_collections, reusing_client_classes
 from shared.cross_account import default_client
 from shared.drs_regions import DRS_REGIONS
 from shared.dynamodb_tables import get_inventory_table
@@ -21,7 +21,6 @@ from shared.response_utils import response
 from .accounts import collect_accounts_to_query, get_account_credentials, is_hub_account
 from .cleanup import AccountRead, clean_up_stale_rows
 from .ec2 import enrich_with_ec2_metadata
-from .gc_tuning import fewer_collections
 from .inventory_writes import InventoryTable, write_inventory_to_dynamodb
 from .ordered_writes import AccountWrites, OrderedWrites
 from .regions import query_drs_all_regions
