@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.approved.inventory_state import remember_scenario
+from harness.bench.code_lines import sync_code_lines
 from harness.bench.cpu_share import MEMORY_SIZES_MB, quota_us, vcpus
 from harness.bench.fleet import (
     BENCH_DIR,
@@ -76,6 +77,7 @@ TARGETS: tuple[tuple[str, str, float], ...] = (
     ("sync_rss_ratio", "<=", 1.2),
     ("memory_fleet.sync_rss_mb_refactored", "<=", 512.0),
     ("recording_overhead.ratio", "<=", 1.3),
+    ("code_lines.total", "<=", 800),
 )
 
 
@@ -372,6 +374,8 @@ def table(results: dict[str, Any]) -> str:
             row("recorded", overhead["recorded_s"], "s"),
             row("recorded / unrecorded", overhead["ratio"], "x", "recording_overhead.ratio"),
         ]
+    if results.get("code_lines"):
+        lines.append(row("refactored sync, code lines", results["code_lines"]["total"], "", "code_lines.total"))
     stages = results.get("stages_s")
     if stages:
         lines.append("stages: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in stages.items()))
@@ -507,6 +511,7 @@ def run_bench(
             log(f"recording overhead on {overhead_scenario.name}: {overhead_runs} unrecorded and recorded runs ...")
             scenario = load_scenario(overhead_scenario)
             results["recording_overhead"] = recording_overhead(scenario, overhead_runs).summary()
+    results["code_lines"] = sync_code_lines()
     results["verdicts"] = verdicts(results)
     results["recordings"].update({rec.scenario: rec.summary() for _, rec in growth_recordings})
     out_dir.mkdir(parents=True, exist_ok=True)

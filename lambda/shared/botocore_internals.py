@@ -24,6 +24,7 @@ What each buys is measured by `make bench` under Lambda's CPU share (README, "Be
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import logging
@@ -41,18 +42,17 @@ logger = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 # What was built, per session event emitter (dropped with the session), then per (kind, service, API version).
 _BUILT: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, str | None], Any]] = weakref.WeakKeyDictionary()
-_ORIGINAL_MODEL_LOADER: Callable[..., Any] | None = getattr(ClientCreator, "_load_service_model", None)
-_ORIGINAL_CLASS_FACTORY: Callable[..., Any] | None = getattr(ClientCreator, "_create_client_class", None)
+# botocore's own methods that `reusing_client_classes` replaces while it runs: both, or none when one is missing.
+_REPLACED = ("_load_service_model", "_create_client_class")
+_ORIGINALS: dict[str, Callable[..., Any]] = {
+    name: getattr(ClientCreator, name) for name in _REPLACED if hasattr(ClientCreator, name)
+}
 _active_blocks = 0
-_LOGGED: set[str] = set()
 
 
+@functools.cache
 def _log_once(message: str) -> None:
-    """Log `message` at INFO the first time it is asked for in this process, then never again."""
-    with _LOCK:
-        if message in _LOGGED:
-            return
-        _LOGGED.add(message)
+    """Log `message` at INFO the first time it is asked for in this process; later calls are answered by the cache."""
     logger.info(message)
 
 
@@ -77,19 +77,15 @@ def _kept(creator: ClientCreator, key: tuple[str, str, str | None], build: Calla
 
 def _reused_service_model(creator: ClientCreator, service_name: str, api_version: str | None = None) -> Any:
     """The session's service model for this service and API version (botocore's own, loaded once)."""
-    original = _ORIGINAL_MODEL_LOADER
-    if original is None:  # never installed without it; kept for the type checker
-        raise RuntimeError("botocore has no ClientCreator._load_service_model")
-    return _kept(creator, ("model", service_name, api_version), lambda: original(creator, service_name, api_version))
+    load = _ORIGINALS["_load_service_model"]
+    return _kept(creator, ("model", service_name, api_version), lambda: load(creator, service_name, api_version))
 
 
 def _reused_client_class(creator: ClientCreator, service_name: str, service_model: Any) -> type:
     """The session's client class for this service and API version (botocore's own, built once)."""
-    original = _ORIGINAL_CLASS_FACTORY
-    if original is None:  # never installed without it; kept for the type checker
-        raise RuntimeError("botocore has no ClientCreator._create_client_class")
+    create = _ORIGINALS["_create_client_class"]
     key = ("class", service_name, getattr(service_model, "api_version", None))
-    built: type = _kept(creator, key, lambda: original(creator, service_name, service_model))
+    built: type = _kept(creator, key, lambda: create(creator, service_name, service_model))
     return built
 
 
@@ -101,7 +97,7 @@ def reusing_client_classes() -> Iterator[None]:
     (a botocore that no longer has them), the block changes nothing and says so in the log.
     """
     global _active_blocks
-    if _ORIGINAL_MODEL_LOADER is None or _ORIGINAL_CLASS_FACTORY is None:
+    if len(_ORIGINALS) < len(_REPLACED):
         _log_once("botocore's ClientCreator has changed: client classes and models are built per client")
         yield
         return
@@ -116,8 +112,8 @@ def reusing_client_classes() -> Iterator[None]:
         with _LOCK:
             _active_blocks -= 1
             if _active_blocks == 0:
-                ClientCreator._load_service_model = _ORIGINAL_MODEL_LOADER
-                ClientCreator._create_client_class = _ORIGINAL_CLASS_FACTORY
+                for name, original in _ORIGINALS.items():
+                    setattr(ClientCreator, name, original)
 
 
 # --- DynamoDB request bodies for rows already in wire form -------------------------------------------------------
@@ -134,13 +130,11 @@ class _PrebuiltJsonBody(JSONSerializer):
 
     def serialize_to_request(self, parameters: Any, operation_model: Any) -> Any:
         """The request botocore would build for `parameters`, its body made by `json.dumps` when that is the same."""
-        if operation_model.name != "BatchWriteItem":
-            return super().serialize_to_request(parameters, operation_model)
         try:
-            body = json.dumps(parameters)
+            body = json.dumps(parameters) if operation_model.name == "BatchWriteItem" else None
         except (TypeError, ValueError):
-            return super().serialize_to_request(parameters, operation_model)
-        if '{"B": ' in body or '{"BS": ' in body:
+            body = None
+        if body is None or '{"B": ' in body or '{"BS": ' in body:
             return super().serialize_to_request(parameters, operation_model)
         request = super().serialize_to_request({}, operation_model)
         request["body"] = body.encode(self.DEFAULT_ENCODING)
@@ -179,8 +173,6 @@ GEN0_THRESHOLD = 100_000
 @contextmanager
 def fewer_collections() -> Iterator[None]:
     """Raise the first-generation threshold to `GEN0_THRESHOLD` (never lower it) for the block; restore it after.
-
-    Fewer garbage collections while the sync runs: the collector's first-generation threshold raised, then restored.
 
     The run allocates heavily (parsed pages, rows and their typed forms, clients); with CPython's default threshold (700
     allocations) young collections recur all along the run and promote most of these short-lived objects, so the older

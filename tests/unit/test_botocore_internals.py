@@ -54,9 +54,9 @@ def internals_world() -> Iterator[SyncWorld]:
 
 
 @pytest.fixture
-def internals(internals_world: SyncWorld, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def internals(internals_world: SyncWorld) -> ModuleType:
     """The module, with its "logged once" memory emptied for the test."""
-    monkeypatch.setattr(internals_world.module, "_LOGGED", set())
+    internals_world.module._log_once.cache_clear()
     return internals_world.module
 
 
@@ -76,7 +76,7 @@ class TestReusingClientClassesFallback:
     def test_the_block_leaves_botocore_alone(
         self, internals: ModuleType, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
     ) -> None:
-        monkeypatch.setattr(internals, "_ORIGINAL_MODEL_LOADER", None)
+        monkeypatch.delitem(internals._ORIGINALS, "_load_service_model")
         before = (ClientCreator._load_service_model, ClientCreator._create_client_class)
 
         with caplog.at_level(logging.INFO, logger="shared.botocore_internals"):

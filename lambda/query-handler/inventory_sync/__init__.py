@@ -15,8 +15,7 @@ divergence the gate checks (harness/approved/, docs/approved-divergences.md).
 - `ordered_writes`: the one writer that keeps the legacy's write order while accounts are read ahead;
 - `cleanup`: the stale cleanup after the last write;
 - `orchestrator`: `sync_source_server_inventory`, composing them;
-- `settings`: the client config and the read-ahead window; `warm_up`: client models loaded early, saying what it
-  buys.
+- `settings`: the client config and the read-ahead window.
 """
 
 from .accounts import collect_accounts_to_query, get_account_credentials

@@ -1,7 +1,6 @@
 """The stale cleanup: after the last write, rows of the accounts read whose servers no DRS listed this run go."""
 
 import logging
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -35,22 +34,24 @@ def clean_up_stale_rows(reads: list[AccountRead], unread_accounts: list[Any]) ->
     """Delete the stale inventory rows of every account that was read; return how many were deleted.
 
     Approved divergences (legacy defects 1-3 fixed): every account read is cleaned up, against the servers of the
-    whole run, so the rows of a server another account lists stay; a row whose DRS account could not be read, or
-    whose DRS region failed for its account, stays (logged); with no account read there is nothing to clean up (the
-    legacy raised). The rows are read after the last write by one Scan per 100 accounts (`scan_params`), then
-    deleted in scan order; a failed delete is logged and not counted.
+    whole run, so the rows of a server another account lists stay; a row whose DRS account (`drs_source_of`) could
+    not be read, or whose DRS region failed for that account, stays, logged (defect-2-keep-unread-rows); with no
+    account read there is nothing to clean up (the legacy raised). The rows are read after the last write by one
+    Scan per 100 accounts (`scan_params`), then deleted in scan order; a failed delete is logged and not counted.
     """
     if not reads:
         logger.warning("Inventory sync: no target account could be read; stale cleanup skipped")
         return 0
     table, client = get_inventory_table(), default_client("dynamodb")
     synced = frozenset().union(*(read.synced_keys for read in reads))
-    unread = unread_source(reads, unread_accounts)
+    unreadable = {str(account) for account in unread_accounts}
+    failed_regions = {(str(read.account_id), region) for read in reads for region in read.failed_regions}
     accounts = [read.account_id for read in reads]
     deleted = 0
     for first in range(0, len(accounts), CLEANUP_SCAN_ACCOUNTS):
         for row in scan_rows(client, table.name, accounts[first : first + CLEANUP_SCAN_ACCOUNTS], synced):
-            if unread(row):
+            account, region = drs_source_of(row)
+            if account in unreadable or (account, region) in failed_regions:
                 logger.warning(
                     "Keeping inventory row %s of account %s: its DRS region could not be read this run",
                     row.get("sourceServerArn"),
@@ -115,10 +116,7 @@ def scan_segment(client: Any, params: dict[str, Any], synced: frozenset[tuple[An
     """Every page of one Scan on a plain DynamoDB `client` (thread-safe); the rows whose key is not in `synced`, with
     only `CLEANUP_FIELDS` converted from DynamoDB's wire form."""
     rows: list[dict[str, Any]] = []
-    page: dict[str, Any] = {"LastEvaluatedKey": None}
-    while "LastEvaluatedKey" in page:
-        start = {} if page["LastEvaluatedKey"] is None else {"ExclusiveStartKey": page["LastEvaluatedKey"]}
-        page = client.scan(**params, **start)
+    for page in client.get_paginator("scan").paginate(**params):
         for item in page.get("Items", []):
             row = {name: _DESERIALIZER.deserialize(item[name]) for name in CLEANUP_FIELDS if name in item}
             if (row.get("sourceServerArn"), row.get("stagingAccountId")) not in synced:
@@ -132,17 +130,3 @@ def drs_source_of(row: dict[str, Any]) -> tuple[str, str]:
     if len(parts) > 4 and parts[2] == "drs" and parts[3] and parts[4]:
         return parts[4], parts[3]
     return str(row.get("sourceAccountId") or ""), str(row.get("replicationRegion") or "")
-
-
-def unread_source(reads: list[AccountRead], unread_accounts: list[Any]) -> Callable[[dict[str, Any]], bool]:
-    """Whether a row's DRS (account, region) went unread this run: an account that could not be read at all, or a
-    region whose query failed for the account that holds the server (approved divergence defect-2-keep-unread-rows)."""
-    unreadable = {str(account) for account in unread_accounts}
-    failed = {(str(read.account_id), region) for read in reads for region in read.failed_regions}
-
-    def unread(row: dict[str, Any]) -> bool:
-        """Whether this row's server lives in a DRS account or region this run could not read."""
-        account, region = drs_source_of(row)
-        return account in unreadable or (account, region) in failed
-
-    return unread

@@ -162,7 +162,4 @@ def enrich_with_ec2_metadata(
     groups = group_instances_by_origin(servers, account_id)
     with ThreadPoolExecutor(max_workers=EC2_GROUP_WORKERS) as executor:
         described = [executor.submit(describe_origin_group, *origin, ids, sts_client) for origin, ids in groups.items()]
-    details: dict[str, dict[str, Any]] = {}
-    for group in described:
-        details.update(group.result())
-    return details
+    return {instance_id: detail for group in described for instance_id, detail in group.result().items()}

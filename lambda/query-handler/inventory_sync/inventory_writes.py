@@ -71,13 +71,10 @@ def send_batch(table: InventoryTable, waiting: list[dict[str, Any]]) -> tuple[li
     try:
         answer = table.client.batch_write_item(RequestItems={table.name: batch})
     except Exception as error:
-        for request in batch:
-            item = request["PutRequest"]["Item"]
+        for item in (request["PutRequest"]["Item"] for request in batch):
+            key = [item.get(name, {}).get("S") for name in ("sourceServerArn", "stagingAccountId")]
             logger.error(
-                "Inventory item lost with its failed batch (sourceServerArn %s, stagingAccountId %s): %s",
-                item.get("sourceServerArn", {}).get("S"),
-                item.get("stagingAccountId", {}).get("S"),
-                error,
+                "Inventory item lost with its failed batch (sourceServerArn %s, stagingAccountId %s): %s", *key, error
             )
         return rest, 0, len(batch)
     unprocessed = (answer.get("UnprocessedItems") or {}).get(table.name, [])

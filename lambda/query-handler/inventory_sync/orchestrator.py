@@ -26,7 +26,6 @@ from .ordered_writes import AccountWrites, OrderedWrites
 from .regions import query_drs_all_regions
 from .rows import build_inventory_rows, inventory_keys
 from .settings import account_window
-from .warm_up import load_client_models
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +95,6 @@ def sync_accounts(accounts: list[dict[str, Any]], run: SyncRun) -> list[AccountO
     window = account_window()
     with ThreadPoolExecutor(max_workers=window) as readers, ThreadPoolExecutor(max_workers=1) as writer:
         writes = OrderedWrites(writer)
-        readers.submit(load_client_models, run.active_regions[0])
         started: list[Future[AccountOutcome]] = []
         turn: AccountWrites | None = None
         for index, account in enumerate(accounts):

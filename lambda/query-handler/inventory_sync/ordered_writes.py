@@ -26,7 +26,6 @@ class OrderedWrites:
         self._lock = threading.Lock()
         self._turns: list[AccountWrites] = []
         self._current = 0
-        self._last: Future[Any] | None = None
         self.failure: BaseException | None = None
 
     def next_account(self) -> "AccountWrites":
@@ -37,11 +36,11 @@ class OrderedWrites:
             return turn
 
     def _submit(self, turn: int, write: Callable[..., Any], args: tuple[Any, ...]) -> "Future[Any]":
-        """Send the write to the writer if it is `turn`'s turn, else hold it there."""
+        """Send the write to the writer if it is `turn`'s turn, else hold it there (under the lock: in write order)."""
         future: Future[Any] = Future()
         with self._lock:
             if turn == self._current:
-                self._send(future, write, args)
+                self._writer.submit(self._make, future, write, args)
             else:
                 self._turns[turn].held.append((future, write, args))
         return future
@@ -55,12 +54,8 @@ class OrderedWrites:
                 self._current += 1
                 if self._current < len(self._turns):
                     for held in self._turns[self._current].held:
-                        self._send(*held)
+                        self._writer.submit(self._make, *held)
                     self._turns[self._current].held.clear()
-
-    def _send(self, future: "Future[Any]", write: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        """Queue the write at the writer (called with the lock held, in write order)."""
-        self._last = self._writer.submit(self._make, future, write, args)
 
     def _make(self, future: "Future[Any]", write: Callable[..., Any], args: tuple[Any, ...]) -> None:
         """Make one write on the writer, unless an earlier one failed; settle its future either way."""
@@ -79,11 +74,8 @@ class OrderedWrites:
             raise self.failure
 
     def wait(self) -> None:
-        """Wait until every write sent to the writer is made; raise the first failure."""
-        with self._lock:
-            last = self._last
-        if last is not None:
-            last.result()
+        """Once every account is closed: shut the writer down when every write is made, and raise the first failure."""
+        self._writer.shutdown(wait=True)
         self.raise_if_failed()
 
 

@@ -57,13 +57,8 @@ def region_status_of(result: dict[str, Any]) -> dict[str, Any]:
     serverCount is the number of servers read: for a failed region, those of the pages read before the failure
     (approved divergence defect-7-keep-pages-read; the legacy had none, so 0).
     """
-    if result["status"] == "success":
-        return {"status": "ACTIVE", "serverCount": len(result["servers"]), "errorMessage": None}
-    return {
-        "status": result["regionStatus"],
-        "serverCount": len(result["servers"]),
-        "errorMessage": result["errorMessage"],
-    }
+    status = "ACTIVE" if result["status"] == "success" else result["regionStatus"]
+    return {"status": status, "serverCount": len(result["servers"]), "errorMessage": result.get("errorMessage")}
 
 
 def record_region_statuses(
