@@ -32,7 +32,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from botocore.client import ClientCreator
 from botocore.serialize import JSONSerializer
@@ -85,8 +85,7 @@ def _reused_client_class(creator: ClientCreator, service_name: str, service_mode
     """The session's client class for this service and API version (botocore's own, built once)."""
     create = _ORIGINALS["_create_client_class"]
     key = ("class", service_name, getattr(service_model, "api_version", None))
-    built: type = _kept(creator, key, lambda: create(creator, service_name, service_model))
-    return built
+    return cast(type, _kept(creator, key, lambda: create(creator, service_name, service_model)))
 
 
 @contextmanager
