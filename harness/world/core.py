@@ -9,6 +9,7 @@ import re
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from botocore.awsrequest import AWSPreparedRequest
@@ -46,6 +47,8 @@ class World:
         self._ids_lock = threading.Lock()
         self.requests_served = 0
         self._results: list[Any] = []
+        # How a call waits its latency: time.sleep, or a test's recorder of the waits.
+        self.sleep: Callable[[float], None] = time.sleep
 
     def handle(self, request: WireRequest) -> WireResponse:
         """Answer one request; raises ConnectionFault (TransportFault for other transport failures) on such a fault."""
@@ -56,7 +59,7 @@ class World:
                 self.requests_served += 1
             delay = self.latency_ms(request.service, request.operation)
             if delay:
-                time.sleep(delay / 1000.0)
+                self.sleep(delay / 1000.0)
             action = self.faults.action_for(
                 request.service,
                 request.operation,
