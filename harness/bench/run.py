@@ -1,6 +1,7 @@
 """The whole bench (`make bench`, `python -m harness.bench`): Lambda's CPU share, cost, growth, limit, memory.
 
-1. Record the fleets once from the legacy (latency off) into the cache, or reuse the cached recordings.
+1. Record the fleets once from the legacy (latency off) into the cache, or reuse the cached recordings: the
+   headline fleet first, the others in a process of their own while the sweep runs (`harness.bench.background`).
 2. **Memory sweep**: replay the legacy and the refactored sync over the fleet, each in its own process on real
    threads with the fleet's latency per call, each capped at Lambda's CPU share of 128, 512, 1,024, 1,769 and
    3,008 MB (`harness.bench.cpu_share`); wall and CPU seconds, billed GB-seconds and cost (`lambda_cost`). The
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.approved.inventory_state import remember_scenario
+from harness.bench.background import BackgroundRecordings
 from harness.bench.code_lines import sync_code_lines
 from harness.bench.cpu_share import MEMORY_SIZES_MB, quota_us, vcpus
 from harness.bench.fleet import (
@@ -465,11 +467,8 @@ def run_bench(
     if not support.available:
         log(f"no Lambda CPU share on this machine ({support.reason}): unconstrained figures only")
     recording = stages.recording(fleet, cache_dir)
-    memory_recording = stages.recording(memory_fleet, cache_dir) if memory_fleet is not None else None
-    growth_recordings = [
-        (path, memory_recording if path == memory_fleet and memory_recording else stages.recording(path, cache_dir))
-        for path in growth_fleets
-    ]
+    others = list(dict.fromkeys(path for path in (memory_fleet, *growth_fleets) if path not in (None, fleet)))
+    background = BackgroundRecordings([path for path in others if path is not None], cache_dir, log)
     headline = headline_memory(support, memory_sizes)
     sizes: list[int] = list(memory_sizes) if headline is not None else []
     with stages.stage("memory sweep" if sizes else "unconstrained replays"):
@@ -482,6 +481,13 @@ def run_bench(
             measured = {
                 None: {impl: measure_at(support, None, recording.path, impl, fleet, traced=True) for impl in IMPLS}
             }
+    with stages.stage("background recordings, waited for after the sweep"):
+        stages.seconds["background recordings, in all"] = round(background.wait(), 1)
+    memory_recording = stages.recording(memory_fleet, cache_dir) if memory_fleet is not None else None
+    growth_recordings = [
+        (path, memory_recording if path == memory_fleet and memory_recording else stages.recording(path, cache_dir))
+        for path in growth_fleets
+    ]
     results, limit_s = fleet_results(measured[headline], recording, fleet, headline)
     results["cpu_share"] = support.summary()
     results["pricing"] = {

@@ -100,6 +100,13 @@ def test_results_json_has_the_issue_fields_with_their_types(bench: tuple[Path, d
     assert written["verdicts"]["memory_fleet.sync_rss_mb_refactored"] is None  # not measured in this run
     assert "speedup" in table(written)
     assert set(written["stages_s"]) >= {"record tiny-fleet", "record tiny-fleet-small", "growth fleets"}
+    # The growth fleet was recorded by the background process while the sweep ran, then read from the cache.
+    assert written["recordings"]["tiny-fleet-small"]["from_cache"] is True
+    assert written["recordings"]["tiny-fleet"]["from_cache"] is False
+    assert written["stages_s"]["background recordings, in all"] > 0
+    assert 0 < written["code_lines"]["total"] == sum(
+        count for name, count in written["code_lines"].items() if name != "total"
+    )
 
 
 def test_the_replays_run_under_lambdas_cpu_share_or_the_bench_says_why_not(bench: tuple[Path, dict]) -> None:
