@@ -1,8 +1,8 @@
 """Command line: `world serve`, `run`, `sync`, `record`, `replay`, `diff`, `gate`.
 
-Exit codes: 0 success (equivalent, approved, recorded); 1 a golden DIVERGENT or STALE, or a live run that failed and
-was not recorded; 2 bad input (a refused golden or scenario, an unknown implementation, a live setup that cannot
-start), with one line naming the file or the field.
+Exit codes: 0 success (equivalent, approved, recorded); 1 a golden DIVERGENT, STALE or EDITED, or a live run that
+failed and was not recorded; 2 bad input (a refused golden or scenario, an unknown implementation, a live setup that
+cannot start), with one line naming the file or the field.
 """
 
 from __future__ import annotations
@@ -206,15 +206,15 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    """`replay`: one golden into one implementation; exit 0 equivalent (or approved), 1 divergent or stale."""
-    from harness.gate import judge, stale_row
+    """`replay`: one golden into one implementation; exit 0 equivalent (or approved), 1 divergent, stale or edited."""
+    from harness.gate import edited_row, judge, stale_row
     from harness.golden import read_golden
     from harness.report import gate_markdown
 
     _require_impl(args.impl)
     path = Path(args.golden)
     cassette = read_golden(path)
-    row = stale_row(path, cassette)
+    row = edited_row(path, cassette) or stale_row(path, cassette)
     if row is None:
         verdict = judge(cassette, args.impl, _schedule(args.schedule) if args.schedule else None)
         row = GateRow.judged(path.name, cassette.header, verdict)
@@ -240,7 +240,7 @@ def _diff(args: argparse.Namespace) -> int:
 def _gate(args: argparse.Namespace) -> int:
     """`gate`: every golden into the implementation; a table, optionally Markdown and JUnit.
 
-    Exit 0 when every golden passes, 2 when a golden cannot be used (ERROR), else 1 (DIVERGENT or STALE).
+    Exit 0 when every golden passes, 2 when a golden cannot be used (ERROR), else 1 (DIVERGENT, STALE or EDITED).
     """
     from harness.gate import default_jobs, golden_paths, run_gate, stderr_progress
     from harness.golden import GOLDEN_DIR

@@ -29,6 +29,7 @@ from harness.divergences import (
     triage,
 )
 from harness.golden import GOLDEN_DIR, GoldenError, read_golden
+from harness.golden_seals import seal_problem
 from harness.golden_validation import record_command, staleness
 from harness.impls import NAMED_IMPLS
 from harness.matchers import EXACT, Matching
@@ -100,20 +101,29 @@ def run_gate(
 
 
 def gate_row(impl: str, path: Path, registry: Sequence[ApprovedDivergence] | None = None) -> GateRow:
-    """One golden's row: ERROR when it cannot be used, STALE when its scenario or legacy changed, else the triage."""
+    """One golden's row: ERROR when it cannot be used, EDITED when it is not as recorded, STALE when its scenario or
+    legacy changed, else the triage."""
     started = time.perf_counter()
     try:
         cassette = read_golden(path)
     except GoldenError as error:
         return GateRow.error(path.name, str(error))
-    stale = stale_row(path, cassette)
-    if stale is not None:
-        return stale
+    unusable = edited_row(path, cassette) or stale_row(path, cassette)
+    if unusable is not None:
+        return unusable
     try:
         verdict = judge(cassette, impl, registry=registry)
     except Exception as error:  # a replay that cannot be judged fails this golden, not the whole gate
         return GateRow.error(path.name, f"{path}: the replay could not be judged: {type(error).__name__}: {error}")
     return GateRow.judged(path.name, cassette.header, verdict, time.perf_counter() - started)
+
+
+def edited_row(path: Path, cassette: Cassette) -> GateRow | None:
+    """The EDITED row of a golden of a sealed directory whose content is not what the recorder sealed, or None."""
+    reason = seal_problem(path)
+    if reason is None:
+        return None
+    return GateRow.edited(path.name, cassette.header, reason, record_command(cassette.header, path))
 
 
 def stale_row(path: Path, cassette: Cassette) -> GateRow | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from harness.cassette import Cassette, Interaction, Outputs
 from harness.filters import refuse_secrets
+from harness.golden_seals import seal
 from harness.golden_validation import describe_problems, problems
 from harness.matchers import is_write
 
@@ -87,21 +88,27 @@ def dumps(cassette: Cassette, where: str = "golden") -> str:
 def write_golden(cassette: Cassette, path: Path) -> Path:
     """Write a golden atomically to exactly `path`: gzip-compressed if and only if its name ends in `.gz`.
 
-    Nothing else is touched: no other file is written, renamed or deleted. Returns `path`.
+    Nothing else is touched: no other file is written, renamed or deleted, but for the golden's seal when its
+    directory is sealed (`harness.golden_seals`). Returns `path`.
     """
-    return _write_text(dumps(cassette, str(path)), path)
+    text = dumps(cassette, str(path))
+    _write_text(text, path)
+    seal(path, text.encode("utf-8"))
+    return path
 
 
 def store_golden(cassette: Cassette, directory: Path, base_name: str) -> Path:
     """Keep a golden in a golden directory by its convention: `base_name`, or `base_name.gz` when over 1 MiB.
 
     `golden/` holds each golden once, plain or compressed: the form not written (left by an earlier recording of
-    another size) is removed. Returns the path written.
+    another size) is removed. A sealed directory gets the golden's seal (`harness.golden_seals`). Returns the path
+    written.
     """
     text = dumps(cassette, str(directory / base_name))
     large = len(text.encode("utf-8")) > COMPRESS_ABOVE_BYTES
     target = _write_text(text, directory / (f"{base_name}.gz" if large else base_name))
     (directory / (base_name if large else f"{base_name}.gz")).unlink(missing_ok=True)
+    seal(target, text.encode("utf-8"))
     return target
 
 

@@ -34,8 +34,9 @@ class GateRow:
     """One golden's verdict, as plain data (it crosses process boundaries when the gate runs in parallel).
 
     `verdict` is `equivalent`, `approved (<names>)`, `DIVERGENT`, `STALE` (its scenario or the legacy changed since
-    it was recorded; `record_command` re-records it) or `ERROR` (the golden cannot be used, or its replay could not
-    be judged). `first_difference` is one line saying why a failing golden fails; `details` is its terminal block.
+    it was recorded; `record_command` re-records it), `EDITED` (its content is not what the recorder wrote and
+    sealed: `harness.golden_seals`) or `ERROR` (the golden cannot be used, or its replay could not be judged).
+    `first_difference` is one line saying why a failing golden fails; `details` is its terminal block.
     """
 
     golden: str
@@ -94,6 +95,21 @@ class GateRow:
         )
 
     @classmethod
+    def edited(cls, golden: str, header: dict[str, Any], reason: str, command: str | None) -> GateRow:
+        """The row of a golden changed since the recorder wrote it: not replayed, and failing the gate."""
+        how = f"restore it (git checkout), or re-record it from the legacy: {command}" if command else "restore it"
+        return cls(
+            golden,
+            str(header["scenario"]["name"]),
+            str(header["schedule"]),
+            "EDITED",
+            False,
+            first_difference=f"edited: {reason}",
+            details=f"{golden}: EDITED: {reason}\n  {how}",
+            record_command=command,
+        )
+
+    @classmethod
     def error(cls, golden: str, message: str) -> GateRow:
         """The row of a golden that cannot be used (unreadable, malformed) or whose replay could not be judged."""
         return cls(golden, "?", "?", "ERROR", False, first_difference=message.splitlines()[0], details=message)
@@ -110,7 +126,7 @@ class GateRow:
 
     @property
     def kind(self) -> str:
-        """The verdict without the divergence names: equivalent, approved, DIVERGENT, STALE or ERROR."""
+        """The verdict without the divergence names: equivalent, approved, DIVERGENT, STALE, EDITED or ERROR."""
         return "approved" if self.approved else self.verdict
 
     def describe(self) -> str:
@@ -206,7 +222,8 @@ def gate_summary(rows: Sequence[GateRow], impl: str) -> str:
     if approved:
         names = sorted({name for row in approved for name in row.approved_names})
         line += f", {len(approved)} with approved divergences ({', '.join(names)})"
-    failed = [f"{count} {verdict}" for verdict in ("DIVERGENT", "STALE", "ERROR") if (count := _counted(rows, verdict))]
+    failing = ("DIVERGENT", "STALE", "EDITED", "ERROR")
+    failed = [f"{count} {verdict}" for verdict in failing if (count := _counted(rows, verdict))]
     return f"{line} for impl {impl!r}" + (f": {', '.join(failed)}" if failed else "")
 
 
@@ -218,7 +235,7 @@ def _counted(rows: Sequence[GateRow], verdict: str) -> int:
 # A pull-request comment holds 65,536 characters: the report stays under this whatever the number of goldens.
 MAX_REPORT_CHARS = 65_000
 MAX_DETAILS_CHARS = 6_000
-_MARKS = {"equivalent": "✅", "approved": "☑️", "DIVERGENT": "❌", "STALE": "⏳", "ERROR": "⚠️"}
+_MARKS = {"equivalent": "✅", "approved": "☑️", "DIVERGENT": "❌", "STALE": "⏳", "EDITED": "✏️", "ERROR": "⚠️"}
 _ROOM_FOR_NOTES = 400
 
 
