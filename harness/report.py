@@ -83,29 +83,28 @@ class GateRow:
         how = (
             f"re-record it with: {command}" if command else "re-record it (see README, Re-record against a dev account)"
         )
-        return cls(
-            golden,
-            str(header["scenario"]["name"]),
-            str(header["schedule"]),
-            "STALE",
-            False,
-            first_difference=f"stale: {reason}",
-            details=f"{golden}: STALE: {reason}\n  {how}\n  (or every stale golden of golden/ at once: make goldens)",
-            record_command=command,
-        )
+        more = "(or every stale golden of golden/ at once: make goldens)"
+        return cls.not_replayed(golden, header, "STALE", reason, f"{how}\n  {more}", command)
 
     @classmethod
     def edited(cls, golden: str, header: dict[str, Any], reason: str, command: str | None) -> GateRow:
         """The row of a golden changed since the recorder wrote it: not replayed, and failing the gate."""
         how = f"restore it (git checkout), or re-record it from the legacy: {command}" if command else "restore it"
+        return cls.not_replayed(golden, header, "EDITED", reason, how, command)
+
+    @classmethod
+    def not_replayed(
+        cls, golden: str, header: dict[str, Any], verdict: str, reason: str, how: str, command: str | None
+    ) -> GateRow:
+        """A failing row of a golden the gate does not replay (`verdict` STALE or EDITED), saying why and what to do."""
         return cls(
             golden,
             str(header["scenario"]["name"]),
             str(header["schedule"]),
-            "EDITED",
+            verdict,
             False,
-            first_difference=f"edited: {reason}",
-            details=f"{golden}: EDITED: {reason}\n  {how}",
+            first_difference=f"{verdict.lower()}: {reason}",
+            details=f"{golden}: {verdict}: {reason}\n  {how}",
             record_command=command,
         )
 
