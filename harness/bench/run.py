@@ -23,6 +23,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -208,12 +209,21 @@ def fleet_results(
 def memory_results(
     support: CpuShareSupport, memory_fleet: Path, recording: Recording, log: Callable[[str], None]
 ) -> dict[str, Any]:
-    """Peak RSS and traced peak of both implementations over the memory fleet, latency off, unconstrained."""
+    """Peak RSS and traced peak of both implementations over the memory fleet, latency off, unconstrained.
+
+    The two run side by side, each in its own process: what they measure is their own process's memory, which a
+    neighbour does not change (their seconds, latency off and sharing the machine, are only reported).
+    """
     scenario = load_scenario(memory_fleet)
     results: dict[str, Any] = {**fleet_size(scenario), "recording": recording.summary()}
-    for impl in IMPLS:
-        log(f"replaying {impl} over {scenario.name} (latency off, unconstrained) for peak memory ...")
-        measurement = measure_at(support, None, recording.path, impl, memory_fleet, latency=False, traced=True)
+    log(f"replaying {' and '.join(IMPLS)} over {scenario.name} side by side (latency off, unconstrained) for memory")
+    with ThreadPoolExecutor(max_workers=len(IMPLS)) as pool:
+        replays = {
+            impl: pool.submit(measure_at, support, None, recording.path, impl, memory_fleet, latency=False, traced=True)
+            for impl in IMPLS
+        }
+    for impl, replay in replays.items():
+        measurement = replay.result()
         results[f"{impl}_s"] = round(measurement.elapsed_s, 3)
         results[f"peak_rss_mb_{impl}"] = _mb(measurement.peak_rss_mb)
         results[f"traced_peak_mb_{impl}"] = _mb(measurement.traced_peak_mb)

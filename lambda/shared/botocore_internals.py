@@ -19,10 +19,11 @@ with its own credentials, region, config, endpoint and event hooks, so the reque
 **Fewer garbage collections while the sync runs** (`fewer_collections`): the one interpreter setting the sync
 changes, restored when the block ends; its measured gain is in its docstring.
 
-What each buys at the template's 1,769 MB (one vCPU), measured on the 9,000-server bench replay against the sync
-with that piece taken out, three interleaved runs each under Lambda's CPU share, medians: 9.19 s with all three;
-10.46 s without the client classes and models kept (14%), 9.98 s with botocore's own BatchWriteItem bodies (8.6%),
-10.75 s with the collector's default threshold (17%).
+What each buys, measured on the 9,000-server bench replay against the sync with that piece taken out, three
+interleaved runs each under Lambda's CPU share, medians. At the template's 1,024 MB (0.58 vCPU): 10.33 s with all
+three; 12.51 s without the client classes and models kept (21%), 11.18 s with botocore's own BatchWriteItem bodies
+(8.2%), 12.32 s with the collector's default threshold (19%). At 1,769 MB (one vCPU): 9.19 s with all three; 10.46 s
+(14%), 9.98 s (8.6%) and 10.75 s (17%).
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def reusing_client_classes() -> Iterator[None]:
 
     Blocks may nest or overlap across threads: botocore's own methods are back once the last one ends. Without them
     (a botocore that no longer has them), the block changes nothing and says so in the log. At the template's
-    1,769 MB the bench replay takes 9.19 s with it and 10.46 s without (14%, the module's docstring).
+    1,024 MB the bench replay takes 10.33 s with it and 12.51 s without (21%, the module's docstring).
     """
     global _active_blocks
     if len(_ORIGINALS) < len(_REPLACED):
@@ -153,7 +154,7 @@ def prebuilt_json_bodies(client: Any) -> Any:
     request both ways. Otherwise `client` is left as botocore made it, and the log says so once.
 
     Measured on the 9,000-server bench (360 BatchWriteItem calls): the writer's CPU per call falls from about 7 ms to
-    0.7 ms, and at the template's 1,769 MB the run takes 9.19 s instead of 9.98 s (8.6%, the module's docstring).
+    0.7 ms, and at the template's 1,024 MB the run takes 10.33 s instead of 11.18 s (8.2%, the module's docstring).
     """
     serializer = getattr(client, "_serializer", None)
     if serializer is None or type(serializer) is not JSONSerializer:
@@ -182,7 +183,7 @@ def fewer_collections() -> Iterator[None]:
     generations' collections, which stop every thread, the writer's too, follow. At 100,000 most of them die before a
     collection sees them. Measured on the 9,000-server bench replay at 512 MB (0.29 of a vCPU), two pairs of runs on a
     quiet machine: 18.9 and 18.8 s with the default threshold, 15.3 and 14.8 s with this one (about 20%); at the
-    template's 1,769 MB 10.75 s against 9.19 s (17%, the module's docstring).
+    template's 1,024 MB 12.32 s against 10.33 s (19%, the module's docstring).
     """
     previous = gc.get_threshold()
     gc.set_threshold(max(GEN0_THRESHOLD, previous[0]), *previous[1:])

@@ -18,7 +18,8 @@ from harness.bench.fleet import cached_recording
 from harness.bench.lambda_cost import growth, recommend, run_cost, template_schedule
 from harness.bench.limit import write_bound_limit
 from harness.bench.measure import first_difference
-from harness.bench.run import TEMPLATE, run_bench, table, verdicts
+from harness.bench.run import TEMPLATE, memory_results, run_bench, table, verdicts
+from harness.bench.sweep import cpu_share_support
 from harness.bench.timeline import busy_seconds, pack_rows
 from harness.golden import read_golden
 from harness.world.scenario import load_scenario
@@ -104,8 +105,10 @@ def test_results_json_has_the_issue_fields_with_their_types(bench: tuple[Path, d
     assert written["recordings"]["tiny-fleet-small"]["from_cache"] is True
     assert written["recordings"]["tiny-fleet"]["from_cache"] is False
     assert written["stages_s"]["background recordings, in all"] > 0
-    assert 0 < written["code_lines"]["total"] == sum(
-        count for name, count in written["code_lines"].items() if name != "total"
+    assert (
+        0
+        < written["code_lines"]["total"]
+        == sum(count for name, count in written["code_lines"].items() if name != "total")
     )
 
 
@@ -210,3 +213,21 @@ def test_timeline_packing() -> None:
     ]
     assert pack_rows(spans) == [0, 1, 0, 0]
     assert busy_seconds(spans) == pytest.approx(5.0)
+
+
+def test_the_memory_fleet_measures_both_implementations_side_by_side(bench: tuple[Path, dict]) -> None:
+    directory, _results = bench
+    fleet = directory / "tiny-fleet.yaml"
+    recording = cached_recording(load_scenario(fleet), directory / "cache", log=lambda _line: None)
+    lines: list[str] = []
+
+    memory = memory_results(cpu_share_support(), fleet, recording, lines.append)
+
+    assert recording.from_cache and memory["servers"] == 12
+    for impl in ("legacy", "refactored"):
+        for key in (f"{impl}_s", f"peak_rss_mb_{impl}", f"traced_peak_mb_{impl}", f"sync_rss_mb_{impl}"):
+            assert isinstance(memory[key], float) and memory[key] > 0, key
+        assert memory[f"sync_rss_mb_{impl}"] < memory[f"peak_rss_mb_{impl}"]
+    assert lines == [
+        "replaying legacy and refactored over tiny-fleet side by side (latency off, unconstrained) for memory"
+    ]
