@@ -2,7 +2,7 @@
 
 The memory sweep replays only the headline fleet and keeps replays within one core (`harness.bench.sweep`), so on
 a fresh clone the other fleets (`fleet-50000` above all: minutes of moto) are recorded on the core it leaves free,
-instead of before it. The recorder process uses `cached_recording` as the bench itself does, so a fleet whose
+instead of before it, at a lower priority (nice 10) than the replays beside it. The recorder process uses `cached_recording` as the bench itself does, so a fleet whose
 recording is fresh costs it only the freshness check; the bench then reads the recordings from the cache, and
 records in its own process any the background process did not leave fresh (it failed, or was not started).
 
@@ -12,6 +12,7 @@ records in its own process any the background process did not leave fresh (it fa
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, required=True)
     parser.add_argument("scenarios", type=Path, nargs="+")
     args = parser.parse_args(argv)
+    os.nice(10)  # the recording is not what the bench measures: it yields the CPU to the replays beside it
     for path in args.scenarios:
         cached_recording(load_scenario(path), args.cache_dir, lambda line: print(f"  [background] {line}", flush=True))
     return 0
