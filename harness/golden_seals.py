@@ -13,7 +13,8 @@ text (decompressed: a golden kept plain or gzipped has the same seal).
   differs from its seal, or that has no seal there, gets the verdict EDITED and fails the gate, whatever the
   implementation and whatever the approved divergences. Goldens elsewhere (a test's scratch copy, a bench cache)
   are judged by their replay only.
-- `golden/` is sealed; `tests/harness/test_golden_seals.py` checks that its seals and its goldens agree.
+- `golden/` is sealed, and must be: without its seals file every golden there is EDITED;
+  `tests/harness/test_golden_seals.py` checks that its seals and its goldens agree.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from harness.lambda_env import REPO_ROOT
+
 SEALS_FILE = "SEALS.sha256"
+# The project's goldens (harness.golden.GOLDEN_DIR, which imports this module).
+PROJECT_GOLDENS = REPO_ROOT / "golden"
 
 
 def text_digest(text: bytes) -> str:
@@ -90,9 +95,14 @@ def seal(path: Path, text: bytes) -> None:
 
 
 def seal_problem(path: Path) -> str | None:
-    """Why the golden at `path` is not as recorded (its directory is sealed), or None (intact, or not sealed)."""
+    """Why the golden at `path` is not as recorded (its directory is sealed), or None (intact, or not sealed).
+
+    The project's `golden/` must be sealed: without its seals file, every golden there is refused.
+    """
     seals = read_seals(path.parent)
     if seals is None:
+        if path.parent.resolve() == PROJECT_GOLDENS.resolve():
+            return f"{PROJECT_GOLDENS / SEALS_FILE} is missing: the project's goldens are sealed by the recorder"
         return None
     where = path.parent / SEALS_FILE
     recorded = seals.get(path.name)

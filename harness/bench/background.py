@@ -2,9 +2,10 @@
 
 The memory sweep replays only the headline fleet and keeps replays within one core (`harness.bench.sweep`), so on
 a fresh clone the other fleets (`fleet-50000` above all: minutes of moto) are recorded on the core it leaves free,
-instead of before it, at a lower priority (nice 10) than the replays beside it. The recorder process uses `cached_recording` as the bench itself does, so a fleet whose
-recording is fresh costs it only the freshness check; the bench then reads the recordings from the cache, and
-records in its own process any the background process did not leave fresh (it failed, or was not started).
+instead of before it, at a lower priority (nice 10) than the replays beside it. The recorder process uses
+`cached_recording` as the bench itself does, so a fleet whose recording is fresh costs it only the freshness check;
+the bench then reads the recordings from the cache, and records in its own process any the background process did
+not leave fresh (it failed, or was not started).
 
 `python -m harness.bench.background --cache-dir DIR SCENARIO...` is that process.
 """

@@ -145,3 +145,17 @@ def test_an_unsealed_directory_gets_no_seals_file(tmp_path: Path) -> None:
 
     assert read_seals(tmp_path) is None
     assert not (tmp_path / SEALS_FILE).exists()
+
+
+def test_the_projects_goldens_are_refused_without_their_seals_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_read_seals = read_seals
+
+    def as_if_deleted(directory: Path) -> dict[str, str] | None:
+        """golden/'s seals file gone; any other directory as it is."""
+        return None if directory.resolve() == GOLDEN_DIR.resolve() else real_read_seals(directory)
+
+    monkeypatch.setattr("harness.golden_seals.read_seals", as_if_deleted)
+
+    problem = seal_problem(DEMO)
+    assert problem is not None and "SEALS.sha256 is missing" in problem
+    assert gate_row("legacy", DEMO).verdict == "EDITED"
