@@ -477,8 +477,8 @@ def run_bench(
     if not support.available:
         log(f"no Lambda CPU share on this machine ({support.reason}): unconstrained figures only")
     recording = stages.recording(fleet, cache_dir)
-    others = list(dict.fromkeys(path for path in (memory_fleet, *growth_fleets) if path not in (None, fleet)))
-    background = BackgroundRecordings([path for path in others if path is not None], cache_dir, log)
+    others = [path for path in dict.fromkeys((memory_fleet, *growth_fleets)) if path is not None and path != fleet]
+    background = BackgroundRecordings(others, cache_dir, log)
     headline = headline_memory(support, memory_sizes)
     sizes: list[int] = list(memory_sizes) if headline is not None else []
     with stages.stage("memory sweep" if sizes else "unconstrained replays"):

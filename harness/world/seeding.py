@@ -253,34 +253,13 @@ def _launch(
         for name in security_groups
     ]
     placement: dict[str, Any] = {"SecurityGroupIds": group_ids} if group_ids else {}
-    iam = clients.client("iam", "us-east-1", account)
-    profiles = iam.list_instance_profiles()["InstanceProfiles"]
-    if not any(profile["InstanceProfileName"] == INSTANCE_PROFILE for profile in profiles):
-        iam.create_instance_profile(InstanceProfileName=INSTANCE_PROFILE)
+    _ensure_instance_profile(clients, account)
     from moto.ec2.models import ec2_backends
 
     facts: list[InstanceFacts] = []
     while len(facts) < count:
         batch = min(_RUN_BATCH, count - len(facts))
-        answer = ec2.run_instances(
-            ImageId=IMAGE_ID,
-            MinCount=batch,
-            MaxCount=batch,
-            InstanceType=rng.choice(["t3.medium", "m5.large", "m5.xlarge", "r5.large", "c5.xlarge"]),
-            ClientToken=f"seed-{account}-{region}-{len(facts)}",  # botocore would draw a random uuid4
-            IamInstanceProfile={"Name": INSTANCE_PROFILE},
-            **placement,
-            TagSpecifications=[
-                {
-                    "ResourceType": "instance",
-                    "Tags": [
-                        {"Key": "Environment", "Value": rng.choice(["prod", "staging", "dr-test"])},
-                        {"Key": "Application", "Value": rng.choice(["billing", "orders", "identity", "search"])},
-                        {"Key": "drs:protected", "Value": "true"},
-                    ],
-                }
-            ],
-        )
+        answer = ec2.run_instances(**_run_parameters(rng, account, region, len(facts), batch), **placement)
         backend = ec2_backends[account][region]
         for position, instance in enumerate(answer["Instances"]):
             hostname = f"{rng.choice(['app', 'db', 'web', 'api', 'batch'])}-{len(facts) + 1:05d}"
@@ -315,10 +294,7 @@ def _launch_unserialized(
     goldens were recorded through it.
     """
     ec2 = clients.client("ec2", region, account)
-    iam = clients.client("iam", "us-east-1", account)
-    profiles = iam.list_instance_profiles()["InstanceProfiles"]
-    if not any(profile["InstanceProfileName"] == INSTANCE_PROFILE for profile in profiles):
-        iam.create_instance_profile(InstanceProfileName=INSTANCE_PROFILE)
+    _ensure_instance_profile(clients, account)
     from moto.ec2.models import ec2_backends
 
     facts: list[InstanceFacts] = []
@@ -326,24 +302,7 @@ def _launch_unserialized(
     try:
         while len(facts) < count:
             batch = min(_RUN_BATCH, count - len(facts))
-            ec2.run_instances(
-                ImageId=IMAGE_ID,
-                MinCount=batch,
-                MaxCount=batch,
-                InstanceType=rng.choice(["t3.medium", "m5.large", "m5.xlarge", "r5.large", "c5.xlarge"]),
-                ClientToken=f"seed-{account}-{region}-{len(facts)}",  # botocore would draw a random uuid4
-                IamInstanceProfile={"Name": INSTANCE_PROFILE},
-                TagSpecifications=[
-                    {
-                        "ResourceType": "instance",
-                        "Tags": [
-                            {"Key": "Environment", "Value": rng.choice(["prod", "staging", "dr-test"])},
-                            {"Key": "Application", "Value": rng.choice(["billing", "orders", "identity", "search"])},
-                            {"Key": "drs:protected", "Value": "true"},
-                        ],
-                    }
-                ],
-            )
+            ec2.run_instances(**_run_parameters(rng, account, region, len(facts), batch))
             backend = ec2_backends[account][region]
             for position, instance in enumerate(world.take_result().instances):
                 hostname = f"{rng.choice(['app', 'db', 'web', 'api', 'batch'])}-{len(facts) + 1:05d}"
@@ -356,6 +315,37 @@ def _launch_unserialized(
     finally:
         ec2.meta.events.unregister("before-sign.ec2.RunInstances", _ask_for_result)
     return facts
+
+
+def _ensure_instance_profile(clients: InternalClients, account: str) -> None:
+    """Create the seeded instances' profile in `account` unless it exists."""
+    iam = clients.client("iam", "us-east-1", account)
+    profiles = iam.list_instance_profiles()["InstanceProfiles"]
+    if not any(profile["InstanceProfileName"] == INSTANCE_PROFILE for profile in profiles):
+        iam.create_instance_profile(InstanceProfileName=INSTANCE_PROFILE)
+
+
+def _run_parameters(rng: random.Random, account: str, region: str, launched: int, batch: int) -> dict[str, Any]:
+    """One seeding RunInstances' parameters for `batch` instances: the instance type, then the tags, drawn from `rng`
+    in that order (the order every golden was recorded with)."""
+    return {
+        "ImageId": IMAGE_ID,
+        "MinCount": batch,
+        "MaxCount": batch,
+        "InstanceType": rng.choice(["t3.medium", "m5.large", "m5.xlarge", "r5.large", "c5.xlarge"]),
+        "ClientToken": f"seed-{account}-{region}-{launched}",  # botocore would draw a random uuid4
+        "IamInstanceProfile": {"Name": INSTANCE_PROFILE},
+        "TagSpecifications": [
+            {
+                "ResourceType": "instance",
+                "Tags": [
+                    {"Key": "Environment", "Value": rng.choice(["prod", "staging", "dr-test"])},
+                    {"Key": "Application", "Value": rng.choice(["billing", "orders", "identity", "search"])},
+                    {"Key": "drs:protected", "Value": "true"},
+                ],
+            }
+        ],
+    }
 
 
 def _ask_for_result(request: Any, **_kwargs: Any) -> None:
