@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -269,10 +270,12 @@ def measure_in_subprocess(
     latency: bool = True,
     traced: bool = False,
     cgroup: Path | None = None,
+    nice: int = 0,
 ) -> Measurement:
     """Run `measure` in a fresh Python process (the scenario file supplies the latency profile).
 
-    With `cgroup` (made by the caller, who removes it after), the timed replay runs under that cgroup's CPU quota.
+    With `cgroup` (made by the caller, who removes it after), the timed replay runs under that cgroup's CPU quota;
+    with `nice`, the process runs at that lower priority (for a measurement of memory, not time).
     """
     with tempfile.TemporaryDirectory(prefix="bench-measure-") as directory:
         out = Path(directory) / "measurement.json"
@@ -292,6 +295,7 @@ def measure_in_subprocess(
         command += [] if latency else ["--no-latency"]
         command += ["--traced"] if traced else []
         command += ["--cgroup", str(cgroup)] if cgroup is not None else []
+        command += ["--nice", str(nice)] if nice else []
         completed = subprocess.run(command, cwd=REPO_ROOT, check=False)
         if completed.returncode != 0:
             raise RuntimeError(f"measuring {impl} on {golden.name} failed (exit {completed.returncode})")
@@ -307,8 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-latency", action="store_true", help="replay with no latency at all")
     parser.add_argument("--traced", action="store_true", help="also replay under tracemalloc for the traced peak")
     parser.add_argument("--cgroup", type=Path, help="cgroup to run the timed replay in (Lambda's CPU share)")
+    parser.add_argument("--nice", type=int, default=0, help="lower this process's priority by this much")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    os.nice(args.nice)
     scenario = load_scenario(args.scenario)
     latency = None if args.no_latency else scenario.latency_for
     # The recording was made latency-free (bench.fleet); answers for approved fixes need that world's rows.

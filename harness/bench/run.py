@@ -69,6 +69,8 @@ TEMPLATE = REPO_ROOT / "template.yaml"
 IMPLS = ("legacy", "refactored")
 # The headline figures are measured at one full vCPU; the budgets below name the sizes they are judged at.
 HEADLINE_MEMORY_MB = 1769
+# The memory fleet's replays measure memory, not time: they yield the CPU to the timed replays beside them.
+MEMORY_NICE = 10
 
 # The issues' targets: (results key, comparison, bound). `speedup*` also needs the writes to be equivalent.
 TARGETS: tuple[tuple[str, str, float], ...] = (
@@ -212,14 +214,25 @@ def memory_results(
     """Peak RSS and traced peak of both implementations over the memory fleet, latency off, unconstrained.
 
     The two run side by side, each in its own process: what they measure is their own process's memory, which a
-    neighbour does not change (their seconds, latency off and sharing the machine, are only reported).
+    neighbour does not change (their seconds, latency off and sharing the machine, are only reported). They run at
+    a lower priority (`MEMORY_NICE`), so timed replays beside them (the growth fleets') keep their CPU share.
     """
     scenario = load_scenario(memory_fleet)
     results: dict[str, Any] = {**fleet_size(scenario), "recording": recording.summary()}
     log(f"replaying {' and '.join(IMPLS)} over {scenario.name} side by side (latency off, unconstrained) for memory")
     with ThreadPoolExecutor(max_workers=len(IMPLS)) as pool:
         replays = {
-            impl: pool.submit(measure_at, support, None, recording.path, impl, memory_fleet, latency=False, traced=True)
+            impl: pool.submit(
+                measure_at,
+                support,
+                None,
+                recording.path,
+                impl,
+                memory_fleet,
+                latency=False,
+                traced=True,
+                nice=MEMORY_NICE,
+            )
             for impl in IMPLS
         }
     for impl, replay in replays.items():
@@ -233,28 +246,32 @@ def memory_results(
     return results
 
 
-def growth_results(
+GrowthPoints = dict[str, tuple[int, dict[str, Measurement]]]
+
+
+def growth_measurements(
     support: CpuShareSupport,
     memory_mb: int | None,
     fleets: Sequence[tuple[Path, Recording]],
-    known: dict[str, tuple[int, dict[str, Measurement]]],
     log: Callable[[str], None],
-) -> dict[str, Any]:
-    """Both implementations over fleets of several sizes at `memory_mb`; the growth line of each.
-
-    `known` maps a fleet's name to (servers, measurements at `memory_mb`) already taken (the sweep's fleet).
-    """
-    points: dict[str, tuple[int, dict[str, Measurement]]] = dict(known)
+) -> GrowthPoints:
+    """Both implementations over each fleet at `memory_mb`, side by side as `run_packed` allows: name to points."""
     jobs: list[tuple[str, int, Job]] = []
     for path, recording in fleets:
         size = fleet_size(load_scenario(path))
-        if size["scenario"] not in points:
-            jobs += [(size["scenario"], size["servers"], Job(memory_mb, impl, recording.path, path)) for impl in IMPLS]
-    log(f"replaying the growth fleets at {memory_mb or 'unconstrained'} MB with latency ...")
+        jobs += [(size["scenario"], size["servers"], Job(memory_mb, impl, recording.path, path)) for impl in IMPLS]
+    if jobs:
+        log(f"replaying {', '.join(path.stem for path, _ in fleets)} at {memory_mb or 'unconstrained'} MB with latency")
+    points: GrowthPoints = {}
     for (name, servers, job), measurement in zip(
         jobs, run_packed(support, [job for *_, job in jobs], log), strict=True
     ):
         points.setdefault(name, (servers, {}))[1][job.impl] = measurement
+    return points
+
+
+def growth_results(memory_mb: int | None, points: GrowthPoints) -> dict[str, Any]:
+    """The growth figures at `memory_mb` from every fleet's measurements: per fleet, and the line of each impl."""
     ordered = sorted(points.items(), key=lambda item: item[1][0])
     return {
         "memory_mb": memory_mb,
@@ -270,6 +287,14 @@ def growth_results(
         **{impl: growth([(servers, measured[impl].elapsed_s) for _, (servers, measured) in ordered]) for impl in IMPLS},
         "note": "a least-squares line through the measured fleets; the 900 s estate is extrapolated along it",
     }
+
+
+def _recommended(results: dict[str, Any], sync_rss_mb: float | None) -> int | None:
+    """The recommended memory (kept in results) for a sync needing `sync_rss_mb`; None without a sweep."""
+    if not results.get("memory_sweep"):
+        return None
+    results["recommendation"] = recommend(results["memory_sweep"], MEMORY_HEADROOM * (sync_rss_mb or 0))
+    return int(results["recommendation"]["memory_mb"])
 
 
 def verdicts(results: dict[str, Any]) -> dict[str, bool | None]:
@@ -476,9 +501,14 @@ def run_bench(
     support = cpu_share_support()
     if not support.available:
         log(f"no Lambda CPU share on this machine ({support.reason}): unconstrained figures only")
+    # The memory fleet (minutes of moto on a fresh clone) records from the start, beside everything up to its replays.
+    background = BackgroundRecordings([memory_fleet] if memory_fleet not in (None, fleet) else [], cache_dir, log)
     recording = stages.recording(fleet, cache_dir)
-    others = [path for path in dict.fromkeys((memory_fleet, *growth_fleets)) if path is not None and path != fleet]
-    background = BackgroundRecordings(others, cache_dir, log)
+    early_growth = [
+        (path, stages.recording(path, cache_dir))
+        for path in dict.fromkeys(growth_fleets)
+        if path not in (fleet, memory_fleet)
+    ]
     headline = headline_memory(support, memory_sizes)
     sizes: list[int] = list(memory_sizes) if headline is not None else []
     with stages.stage("memory sweep" if sizes else "unconstrained replays"):
@@ -491,13 +521,6 @@ def run_bench(
             measured = {
                 None: {impl: measure_at(support, None, recording.path, impl, fleet, traced=True) for impl in IMPLS}
             }
-    with stages.stage("background recordings, waited for after the sweep"):
-        stages.seconds["background recordings, in all"] = round(background.wait(), 1)
-    memory_recording = stages.recording(memory_fleet, cache_dir) if memory_fleet is not None else None
-    growth_recordings = [
-        (path, memory_recording if path == memory_fleet and memory_recording else stages.recording(path, cache_dir))
-        for path in growth_fleets
-    ]
     results, limit_s = fleet_results(measured[headline], recording, fleet, headline)
     results["cpu_share"] = support.summary()
     results["pricing"] = {
@@ -506,30 +529,45 @@ def run_bench(
         "schedule": schedule.expression,
         "runs_per_month": schedule.runs_per_month,
     }
-    if memory_recording is not None and memory_fleet is not None:
-        with stages.stage("memory fleet"):
-            results["memory_fleet"] = memory_results(support, memory_fleet, memory_recording, log)
-    recommended: int | None = None
     if sizes:
         constrained = {size: by_impl for size, by_impl in measured.items() if size is not None}
         results["memory_sweep"] = sweep_results(constrained, limit_s, schedule, headline or max(sizes))
         results["speedup_by_memory"] = {str(entry["memory_mb"]): entry["speedup"] for entry in results["memory_sweep"]}
-        sync_rss = _lookup(results, "memory_fleet.sync_rss_mb_refactored") or results["sync_rss_mb_refactored"] or 0
-        results["recommendation"] = recommend(results["memory_sweep"], MEMORY_HEADROOM * sync_rss)
-        recommended = results["recommendation"]["memory_mb"]
-    if growth_recordings:
+    # Growth replays start at the memory the headline fleet's own resident memory allows; the memory fleet's, known
+    # later, decides the recommendation, and the growth fleets are replayed again should it move it.
+    provisional = _recommended(results, results["sync_rss_mb_refactored"])
+    size = fleet_size(load_scenario(fleet))
+    points: GrowthPoints = {size["scenario"]: (size["servers"], measured[provisional])}
+    if early_growth:
         with stages.stage("growth fleets"):
-            size = fleet_size(load_scenario(fleet))
-            known = {size["scenario"]: (size["servers"], measured[recommended])}
-            results["growth"] = growth_results(support, recommended, growth_recordings, known, log)
+            points.update(growth_measurements(support, provisional, early_growth, log))
     if overhead_scenario is not None:
         with stages.stage("recording overhead"):
             log(f"recording overhead on {overhead_scenario.name}: {overhead_runs} unrecorded and recorded runs ...")
-            scenario = load_scenario(overhead_scenario)
-            results["recording_overhead"] = recording_overhead(scenario, overhead_runs).summary()
+            results["recording_overhead"] = recording_overhead(
+                load_scenario(overhead_scenario), overhead_runs
+            ).summary()
+    with stages.stage("waiting for the background recording"):
+        stages.seconds["background recording, in all"] = round(background.wait(), 1)
+    memory_recording = stages.recording(memory_fleet, cache_dir) if memory_fleet is not None else None
+    late_growth = [(path, memory_recording) for path in growth_fleets if memory_recording and path == memory_fleet]
+    if memory_recording is not None and memory_fleet is not None:
+        with stages.stage("memory fleet, its growth replays beside it"), ThreadPoolExecutor(max_workers=2) as pool:
+            memory = pool.submit(memory_results, support, memory_fleet, memory_recording, log)
+            points.update(growth_measurements(support, provisional, late_growth, log))
+            results["memory_fleet"] = memory.result()
+    memory_rss = _lookup(results, "memory_fleet.sync_rss_mb_refactored")
+    recommended = _recommended(results, memory_rss or results["sync_rss_mb_refactored"])
+    if recommended != provisional and len(points) > 1:
+        log(f"the memory fleet moves the recommendation to {recommended} MB: the growth fleets again at that size")
+        with stages.stage("growth fleets at the recommended memory"):
+            points = {size["scenario"]: (size["servers"], measured[recommended])}
+            points.update(growth_measurements(support, recommended, [*early_growth, *late_growth], log))
+    if len(points) > 1:
+        results["growth"] = growth_results(recommended, points)
+    results["recordings"].update({rec.scenario: rec.summary() for _, rec in [*early_growth, *late_growth]})
     results["code_lines"] = sync_code_lines()
     results["verdicts"] = verdicts(results)
-    results["recordings"].update({rec.scenario: rec.summary() for _, rec in growth_recordings})
     out_dir.mkdir(parents=True, exist_ok=True)
     if timeline:
         with stages.stage("pictures"):

@@ -4,10 +4,11 @@
 it when the implementation starts, and removes the cgroup once the process has exited. With `memory_mb=None`, or
 where no cgroup can be made, the replay runs on the whole machine (unconstrained).
 
-`run_packed` runs several such replays side by side while their CPU quotas add up to at most one core
-(`CORE_BUDGET`), so a two-core machine keeps a core free: each replay can never use more than its quota, and the
-small shares (128 MB is 0.07 of a vCPU: the legacy takes minutes there, nearly all of it waiting) no longer queue
-behind each other. A replay with no quota, or a quota of a core or more, runs alone.
+`run_packed` runs several such replays side by side while their CPU quotas add up to at most `CORE_BUDGET`: each
+replay can never use more than its quota, and the small shares (128 MB is 0.07 of a vCPU: the legacy takes minutes
+there, nearly all of it waiting) no longer queue behind each other. Jobs start longest first (smallest memory, the
+legacy before the refactored), each as soon as its quota fits beside what runs. A replay with no quota, or a quota
+of a core or more, counts as one core.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from pathlib import Path
 from harness.bench.cpu_share import CgroupRoot, CpuShare, CpuShareUnavailable, find_root, probe, quota_us, vcpus
 from harness.bench.measure import Measurement, measure_in_subprocess
 
-# The CPU (in cores) that replays running side by side may be allowed together.
-CORE_BUDGET = 1.0
+# The CPU (in cores) that replays running side by side may be allowed together: one core and a quarter, so a
+# one-core replay has the 128 MB ones beside it, and the recorder running beside the sweep at a lower priority
+# (`harness.bench.background`) keeps three quarters of the other core at the least.
+CORE_BUDGET = 1.25
 
 
 @dataclass(frozen=True)
@@ -76,27 +79,33 @@ def measure_at(
     *,
     latency: bool = True,
     traced: bool = False,
+    nice: int = 0,
 ) -> Measurement:
     """One measuring process for `impl`, its timed replay capped at `memory_mb`'s CPU share (None: uncapped)."""
     if memory_mb is None or support.root is None:
-        return measure_in_subprocess(golden, impl, scenario, latency=latency, traced=traced)
+        return measure_in_subprocess(golden, impl, scenario, latency=latency, traced=traced, nice=nice)
     share = CpuShare.create(memory_mb, support.root)
     try:
-        return measure_in_subprocess(golden, impl, scenario, latency=latency, traced=traced, cgroup=share.path)
+        return measure_in_subprocess(
+            golden, impl, scenario, latency=latency, traced=traced, cgroup=share.path, nice=nice
+        )
     finally:
         share.remove()
 
 
 def cores_of(job: Job, support: CpuShareSupport) -> float:
-    """The cores a job may use: its quota, or a whole budget when it runs unconstrained or traced."""
+    """The cores a job may use: its quota, or one core when it runs unconstrained or traced (at most one core)."""
     if job.memory_mb is None or not support.available or job.traced:
-        return CORE_BUDGET
-    return quota_us(job.memory_mb) / 100_000
+        return 1.0
+    return min(quota_us(job.memory_mb) / 100_000, 1.0)
 
 
 def run_packed(support: CpuShareSupport, jobs: Sequence[Job], log: Callable[[str], None]) -> list[Measurement]:
-    """Run the jobs in order, side by side while their cores add up to at most CORE_BUDGET; their measurements."""
-    slots = threading.Condition()
+    """Run the jobs side by side while their cores add up to at most CORE_BUDGET; their measurements, in job order.
+
+    Whenever a job ends, the first waiting job (in `jobs` order) whose cores fit beside the running ones starts.
+    """
+    finished = threading.Condition()
     in_use = [0.0]
 
     def run(job: Job, cores: float) -> Measurement:
@@ -110,24 +119,30 @@ def run_packed(support: CpuShareSupport, jobs: Sequence[Job], log: Callable[[str
             )
             return measurement
         finally:
-            with slots:
+            with finished:
                 in_use[0] -= cores
-                slots.notify_all()
+                finished.notify_all()
 
-    futures: list[Future[Measurement]] = []
+    futures: dict[int, Future[Measurement]] = {}
+    waiting = list(range(len(jobs)))
     with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
-        for job in jobs:
-            cores = min(cores_of(job, support), CORE_BUDGET)
-
-            def fits(cores: float = cores) -> bool:
-                """Nothing runs, or this job's cores fit beside what does."""
-                return in_use[0] == 0 or in_use[0] + cores <= CORE_BUDGET + 1e-9
-
-            with slots:
-                slots.wait_for(fits)
+        while waiting:
+            with finished:
+                startable = [index for index in waiting if _fits(cores_of(jobs[index], support), in_use[0])]
+                if not startable:
+                    finished.wait()
+                    continue
+                index = startable[0]
+                cores = cores_of(jobs[index], support)
                 in_use[0] += cores
-            futures.append(pool.submit(run, job, cores))
-    return [future.result() for future in futures]
+            waiting.remove(index)
+            futures[index] = pool.submit(run, jobs[index], cores)
+    return [futures[index].result() for index in range(len(jobs))]
+
+
+def _fits(cores: float, in_use: float) -> bool:
+    """Nothing runs, or `cores` more fit within CORE_BUDGET beside what does."""
+    return in_use <= 1e-9 or in_use + cores <= CORE_BUDGET + 1e-9
 
 
 def sweep(
@@ -140,10 +155,10 @@ def sweep(
     *,
     traced_at: int | None = None,
 ) -> dict[int, dict[str, Measurement]]:
-    """Every implementation at every memory size (largest first), with the traced replay only at `traced_at`."""
+    """Every implementation at every memory size (smallest, the longest, first), traced only at `traced_at`."""
     jobs = [
         Job(memory_mb, impl, golden, scenario, traced=memory_mb == traced_at)
-        for memory_mb in sorted(memory_sizes, reverse=True)
+        for memory_mb in sorted(memory_sizes)
         for impl in impls
     ]
     measured: dict[int, dict[str, Measurement]] = {}

@@ -60,7 +60,7 @@ SWEPT_MB = (128, 1769)
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """One bench run over the tiny fleet (memory fleet and recorder overhead skipped: they are the slow stages)."""
+    """One bench run over the tiny fleet, the smaller one as memory and growth fleet (recorder overhead skipped)."""
     directory = tmp_path_factory.mktemp("bench")
     fleet = directory / "tiny-fleet.yaml"
     fleet.write_text(yaml.safe_dump(TINY_FLEET), encoding="utf-8")
@@ -68,7 +68,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     smaller.write_text(yaml.safe_dump(SMALLER_FLEET), encoding="utf-8")
     results = run_bench(
         fleet=fleet,
-        memory_fleet=None,
+        memory_fleet=smaller,
         growth_fleets=(smaller,),
         memory_sizes=SWEPT_MB,
         overhead_scenario=None,
@@ -98,13 +98,18 @@ def test_results_json_has_the_issue_fields_with_their_types(bench: tuple[Path, d
     assert written["writes_equivalent"] is True
     assert "defect-4-region-status-running-total" in written["approved_divergences"]
     assert written["unrecorded_calls"] == {"legacy": 0, "refactored": 0}
-    assert written["verdicts"]["memory_fleet.sync_rss_mb_refactored"] is None  # not measured in this run
+    assert written["verdicts"]["memory_fleet.sync_rss_mb_refactored"] is True
     assert "speedup" in table(written)
-    assert set(written["stages_s"]) >= {"record tiny-fleet", "record tiny-fleet-small", "growth fleets"}
-    # The growth fleet was recorded by the background process while the sweep ran, then read from the cache.
+    assert set(written["stages_s"]) >= {
+        "record tiny-fleet",
+        "record tiny-fleet-small",
+        "memory fleet, its growth replays beside it",
+    }
+    # The memory fleet was recorded by the background process from the start, then read from the cache.
     assert written["recordings"]["tiny-fleet-small"]["from_cache"] is True
     assert written["recordings"]["tiny-fleet"]["from_cache"] is False
-    assert written["stages_s"]["background recordings, in all"] > 0
+    assert written["stages_s"]["background recording, in all"] > 0
+    assert written["growth"]["memory_mb"] == written["recommendation"]["memory_mb"]
     assert (
         0
         < written["code_lines"]["total"]
