@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -480,6 +481,12 @@ def _growth_lines(growth_figures: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+def say(line: str) -> None:
+    """Print one log line in a single write, so lines of stages running side by side never run together."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 def run_bench(
     *,
     fleet: Path = FLEET,
@@ -491,7 +498,7 @@ def run_bench(
     out_dir: Path = BENCH_DIR,
     cache_dir: Path = CACHE_DIR,
     timeline: bool = True,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = say,
 ) -> dict[str, Any]:
     """Run the bench; write results.json (timeline.png, memory.png) into `out_dir`; return the results."""
     started = time.perf_counter()
