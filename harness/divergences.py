@@ -107,7 +107,8 @@ class Change:
     def describe(self) -> Difference:
         """The change as a Difference a report prints."""
         if self.kind == OUTPUT:
-            return Difference("output", f"output {self.field}: {_brief(self.was)} -> {_brief(self.now)}")
+            detail = f"body[{self.field!r}]: {_brief(self.was)} -> {_brief(self.now)}"
+            return Difference("output", f"output {self.field} differs", (detail,))
         call = self.call
         kind = "write" if is_write(self.operation) else "read"
         where = f"#{self.at + 1}" if self.kind != ADD else f"before #{self.at + 1}"

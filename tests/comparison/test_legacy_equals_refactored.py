@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 
-from harness.cassette import Cassette
 from harness.approved.records import fixed_behaviour, make_record
+from harness.cassette import Cassette
 from harness.experiment import record_scenario
 from harness.gate import judge, judge_golden
 from harness.golden import GOLDEN_DIR, read_golden

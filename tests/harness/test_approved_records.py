@@ -9,8 +9,8 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
