@@ -11,6 +11,7 @@ refused. The legacy golden is never re-recorded from the refactor.
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,15 +132,19 @@ def write_record(golden_path: Path, record: ApprovedRecord) -> Path | None:
 def world_answers(golden: Cassette, impl: str = "refactored") -> Cassette:
     """A recording of `impl` on the golden's scenario and schedule, on the in-process local AWS: answers for the
     calls a fix adds (the world is the one the golden was recorded in, built from the same scenario and seed)."""
-    from harness.experiment import record_scenario
     from harness.lambda_env import REPO_ROOT
     from harness.scheduling import Schedule
-    from harness.world.scenario import load_scenario
 
+    # The local AWS is imported by name: the Lambda package (shadow mode) leaves it out and never records.
+    record_scenario = importlib.import_module("harness.experiment").record_scenario
+    load_scenario = importlib.import_module("harness.world.scenario").load_scenario
     scenario = golden.header.get("scenario", {})
     if not scenario.get("file"):
         raise ApprovalError(f"golden {scenario.get('name')!r} names no scenario file: give --answers")
-    return record_scenario(load_scenario(REPO_ROOT / scenario["file"]), impl, Schedule.parse(golden.header["schedule"]))
+    recorded: Cassette = record_scenario(
+        load_scenario(REPO_ROOT / scenario["file"]), impl, Schedule.parse(golden.header["schedule"])
+    )
+    return recorded
 
 
 def record_summary(record: ApprovedRecord) -> dict[str, Any]:
