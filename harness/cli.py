@@ -82,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("golden_a")
     diff.add_argument("golden_b")
 
+    approve = commands.add_parser("approve", help="record a golden's approved record from the refactored sync")
+    approve.add_argument("--golden", required=True, help="legacy golden file (its record goes to approved/ beside it)")
+    approve.add_argument(
+        "--answers",
+        default=None,
+        help="a recording answering the calls the golden lacks (default: "
+        "the refactored sync recorded on the golden's scenario)",
+    )
     gate = commands.add_parser("gate", help="replay every golden in golden/ into an implementation")
     gate.add_argument("--impl", default="refactored", help=IMPL_HELP + " (default: refactored)")
     gate.add_argument("--report", default=None, help="write the gate report as Markdown to this file")
@@ -111,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args)
         if args.command == "diff":
             return _diff(args)
+        if args.command == "approve":
+            return _approve(args)
         if args.command == "gate":
             return _gate(args)
     except (BadInput, ScenarioError, ImplError, GoldenError, SecretFound, RegistryError) as error:
@@ -207,7 +217,7 @@ def _record(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     """`replay`: one golden into one implementation; exit 0 equivalent (or approved), 1 divergent, stale or edited."""
-    from harness.gate import edited_row, judge, stale_row
+    from harness.gate import edited_row, judge_golden, stale_row
     from harness.golden import read_golden
     from harness.report import gate_markdown
 
@@ -216,7 +226,7 @@ def _replay(args: argparse.Namespace) -> int:
     cassette = read_golden(path)
     row = edited_row(path, cassette) or stale_row(path, cassette)
     if row is None:
-        verdict = judge(cassette, args.impl, _schedule(args.schedule) if args.schedule else None)
+        verdict = judge_golden(path, cassette, args.impl, schedule=_schedule(args.schedule) if args.schedule else None)
         row = GateRow.judged(path.name, cassette.header, verdict)
         print(describe_triage(f"{args.golden} replayed into {args.impl}", verdict))
     else:
@@ -224,6 +234,25 @@ def _replay(args: argparse.Namespace) -> int:
     if args.report:
         Path(args.report).write_text(gate_markdown([row], args.impl), encoding="utf-8")
     return EXIT_OK if row.passed else EXIT_DIVERGENT
+
+
+def _approve(args: argparse.Namespace) -> int:
+    """`approve`: record a golden's approved record from the refactored sync; exit 1 when a change is unapproved."""
+    from harness.approved.records import fixed_behaviour, make_record, record_summary, world_answers, write_record
+    from harness.divergences import ApprovalError
+    from harness.golden import read_golden
+
+    path = Path(args.golden)
+    golden = read_golden(path)
+    try:
+        answers = read_golden(Path(args.answers)) if args.answers else world_answers(golden)
+        record = make_record(path, golden, fixed_behaviour(golden, answers))
+    except ApprovalError as error:
+        print(f"not approved: {error}", file=sys.stderr)
+        return EXIT_DIVERGENT
+    written = write_record(path, record)
+    print(f"{written or 'no record (no change)'}: {record_summary(record)}")
+    return EXIT_OK
 
 
 def _diff(args: argparse.Namespace) -> int:

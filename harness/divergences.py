@@ -1,24 +1,23 @@
-"""Approved divergences: legacy defects fixed on purpose, each named, reviewed, and matched precisely.
+"""Approved divergences: legacy defects fixed on purpose, each named, reviewed, and checked exactly.
 
 Equivalence is the rule. Fixing one of the legacy's known defects (LEGACY_CONTRACT.md, "Known defects", numbered
-1-11) changes behaviour on purpose, so the goldens recorded from the legacy stop matching. As with GitHub
-Scientist's named ignores, such a change is never silent: it is an `ApprovedDivergence` in the `APPROVED` registry,
-with a slug name, the defect number it fixes, a description a reviewer reads, the goldens it applies to, and a
-matcher that says exactly which differences are the expected change. `triage` splits a comparison's fine-grained
-differences into covered (by which divergence) and uncovered; only a comparison with nothing uncovered passes.
+1-11) changes behaviour on purpose, so the goldens recorded from the legacy stop matching. Such a change is never
+silent: it is an `ApprovedDivergence` of the registry (`harness/approved/`), with a slug name, the defect number, a
+description a reviewer reads and a short predicate saying which kind of change its fix makes.
 
-New calls. A fix may make calls the legacy never made (defect 1's fix scans and deletes the stale rows of every
-account). A golden holds no answer for them, and the replayer raises UnrecordedCallError into the code for a call it
-cannot answer. A divergence that expects new calls therefore declares `answers`: the exact calls (service, region,
-identity, operation, parameters) it expects and the response AWS would give, computed from the golden. They are
-appended to a copy of the golden used only to answer the candidate (`answered_cassette`); the comparison still runs
-against the untouched golden, so every answered call shows up as an extra read or write that a matcher must cover.
-A call the fix makes that no answer declares stays unrecorded, and an unrecorded call is never covered.
+What a fix changes in one golden is an *approved record* beside it (`harness/approved/records.py`): the list of
+`Change`s that turn the legacy golden into the fixed behaviour, each a call dropped, added or replaced, or an output
+body field, with both sides spelled out and the divergence it belongs to. The legacy golden stays the baseline:
 
-Writing a matcher. A matcher is a plain predicate `(difference, context) -> bool` over one fine-grained Difference
-(a missing, extra or changed write; a missing or extra read; the outputs), with `DivergenceContext` giving the
-golden, the candidate's calls and outputs. `writes`, `reads`, `body_fields_differ` and `any_of` compose the usual
-ones, e.g. "extra DeleteItem calls on the inventory table for rows of accounts other than the last".
+- a change applies only where the golden holds exactly the legacy side it names (an edited golden is refused);
+- every change must be attributed, by the predicates, to the divergence it names (`attribute`);
+- the candidate is answered from the golden with the changes applied and must reproduce it exactly, writes in
+  order, reads and outputs: a fix that goes missing, or does anything else, is DIVERGENT.
+
+The legacy never uses a record: replayed into the legacy, a golden must be reproduced as it is. A recording with no
+record (shadow mode's live recording, a benchmark's) is judged *by predicates*: its differences from the candidate,
+read as changes, must each be attributed to a divergence (`Triage.exact` is False: the predicates say which fix a
+change is, not that its values are right).
 """
 
 from __future__ import annotations
@@ -26,110 +25,118 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 from typing import Any
 
-from harness.cassette import HUB_IDENTITY, Cassette, Interaction, Outputs
+from harness.cassette import Cassette, Interaction, Outputs
 from harness.comparison import Comparison, Difference
-from harness.matchers import EXACT, Matching
-from harness.replayer import ObservedCall
-
-# A matcher decides whether one fine-grained difference is (part of) the approved change.
-Matcher = Callable[[Difference, "DivergenceContext"], bool]
-# The calls a fix makes that the golden lacks, with the answers AWS would give, computed from the golden.
-Answers = Callable[[Cassette], Sequence[Interaction]]
-# A test on one side of a call difference (`Difference.golden` or `.candidate`, see `comparison.call_view`).
-CallTest = Callable[[dict[str, Any], "DivergenceContext"], bool]
-# A test on the decoded response bodies of the golden and the candidate.
-BodyTest = Callable[[dict[str, Any], dict[str, Any], "DivergenceContext"], bool]
+from harness.matchers import CallKey, call_key, canonical_params, is_write, tables_of
 
 LEGACY_DEFECTS = range(1, 12)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_OK_RESPONSE: dict[str, Any] = {"ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0}}
+DROP, ADD, REPLACE, OUTPUT = "drop", "add", "replace", "output"
+WHOLE_OUTPUTS = "*"  # the field of an outputs change that is not confined to body fields
 
 
 class RegistryError(Exception):
     """An approved divergence that cannot be registered: a bad name, an unknown defect, a duplicate."""
 
 
-class UnanswerableError(Exception):
-    """A divergence's answers need what the recording does not hold (a live or shadow run names no scenario)."""
+class ApprovalError(Exception):
+    """An approved record that does not apply to the golden: a change whose legacy side the golden does not hold."""
 
 
 @dataclass(frozen=True)
-class DivergenceContext:
-    """What a matcher may look at: the golden, and the candidate's calls and outputs (as replayed)."""
+class Change:
+    """One difference a fix makes to a legacy golden, with both sides.
 
-    golden: Cassette
-    observed: tuple[ObservedCall, ...] = ()
-    outputs: Outputs = field(default_factory=Outputs)
-    matching: Matching = EXACT
-    answered: Cassette | None = None  # what the candidate was answered from (`ObservedCall.answered_by` indexes it)
+    `kind` is drop, add or replace (a call) or output. `at` is the golden interaction dropped or replaced, or the
+    one an added call goes before. `was` and `now` are the legacy and fixed sides: interactions as golden data
+    (`Interaction.to_dict()`), or for an output the body field's values (`field`; `*` for the whole outputs).
+    """
+
+    kind: str
+    at: int = -1
+    was: Any = None
+    now: Any = None
+    field: str | None = None
+    divergence: str = ""
 
     @property
-    def scenario(self) -> str:
-        """The golden's scenario name."""
-        return str(self.golden.header.get("scenario", {}).get("name", ""))
+    def call(self) -> dict[str, Any]:
+        """The call the change is about: the fixed side, or the legacy side of a drop."""
+        return dict((self.was if self.kind == DROP else self.now) or {})
 
-    def golden_calls(self, operation: str | None = None, service: str | None = None) -> list[Interaction]:
-        """The golden's interactions, optionally only those of an operation (and service)."""
-        return [
-            interaction
-            for interaction in self.golden.interactions
-            if (operation is None or interaction.operation == operation)
-            and (service is None or interaction.service == service)
-        ]
+    @property
+    def operation(self) -> str:
+        """The operation of the call (empty for an output)."""
+        return str(self.call.get("operation", "")) if self.kind != OUTPUT else ""
 
-    def candidate_calls(self, operation: str | None = None, service: str | None = None) -> list[ObservedCall]:
-        """The candidate's calls, optionally only those of an operation (and service)."""
-        return [
-            call
-            for call in self.observed
-            if (operation is None or call.operation == operation) and (service is None or call.service == service)
-        ]
+    @property
+    def params(self) -> dict[str, Any]:
+        """The parameters of the call."""
+        return dict(self.call.get("params", {})) if self.kind != OUTPUT else {}
 
-    def golden_response(self, view: dict[str, Any]) -> dict[str, Any] | None:
-        """The recorded response of the golden call a `Difference.golden` view stands for."""
-        return self.golden.interactions[view["index"]].response
+    @property
+    def table(self) -> str | None:
+        """The (first) DynamoDB table of the call."""
+        tables = tables_of(self.params)
+        return tables[0] if tables else None
 
-    def assume_role_failed(self, account_id: str) -> bool:
-        """Whether some AssumeRole into `account_id` failed in the golden (an AWS error or no response at all)."""
-        return any(
-            _account_of_role(interaction.params.get("RoleArn")) == account_id and _failed(interaction)
-            for interaction in self.golden_calls("AssumeRole", "sts")
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for an approved record."""
+        data: dict[str, Any] = {"divergence": self.divergence, "kind": self.kind}
+        data.update({"at": self.at} if self.kind != OUTPUT else {"field": self.field})
+        data.update({"was": self.was} if self.kind != ADD else {})
+        data.update({"now": self.now} if self.kind != DROP else {})
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Change:
+        """Rebuild from an approved record's data."""
+        return cls(
+            data["kind"],
+            data.get("at", -1),
+            data.get("was"),
+            data.get("now"),
+            data.get("field"),
+            data.get("divergence", ""),
         )
 
-    def target_account_ids(self) -> list[str]:
-        """The account ids of the golden's target accounts Scan, in scan order (first page, as the legacy read)."""
-        table = self.golden.header.get("environment", {}).get("TARGET_ACCOUNTS_TABLE")
-        for interaction in self.golden_calls("Scan", "dynamodb"):
-            if interaction.params.get("TableName") == table and interaction.response is not None:
-                items = interaction.response.get("Items", [])
-                return [str(dynamodb_item(item).get("accountId")) for item in items]
-        return []
+    def describe(self) -> Difference:
+        """The change as a Difference a report prints."""
+        if self.kind == OUTPUT:
+            detail = f"body[{self.field!r}]: {_brief(self.was)} -> {_brief(self.now)}"
+            return Difference("output", f"output {self.field} differs", (detail,))
+        call = self.call
+        kind = "write" if is_write(self.operation) else "read"
+        where = f"#{self.at + 1}" if self.kind != ADD else f"before #{self.at + 1}"
+        return Difference(
+            kind, f"{self.kind} {kind} {where}: {call.get('service')} {self.operation} {_brief(call.get('params'))}"
+        )
+
+
+# A predicate: is this change (in this golden, among these changes) one the divergence's fix makes?
+Predicate = Callable[[Change, Cassette, Sequence[Change]], bool]
 
 
 @dataclass(frozen=True)
 class ApprovedDivergence:
-    """A reviewed, deliberate behaviour change: which defect it fixes, where it applies, how it shows.
+    """A reviewed, deliberate behaviour change: which defect it fixes, where it applies, which changes are its.
 
-    `name` is a slug (`defect-1-cleanup-every-account`); `defect` the number in LEGACY_CONTRACT.md; `scenarios`
-    the golden scenario names it applies to (None: every golden); `matcher` decides, per fine-grained difference,
-    whether it is this change; `answers` declares the new calls the fix makes and their responses (see the module
-    docstring), or None when the fix makes no call the golden lacks; `shows_in` names the scenarios whose goldens
-    must show the change (a candidate equivalent there has lost the fix, and the gate says so).
+    `name` is a slug (`defect-1-cleanup-every-account`); `defect` the number in LEGACY_CONTRACT.md; `predicate`
+    says whether a change is this fix's; `scenarios` the golden scenario names it applies to (None: every golden).
     """
 
     name: str
     defect: int
     description: str
-    matcher: Matcher
+    predicate: Predicate
     scenarios: tuple[str, ...] | None = None
-    answers: Answers | None = None
-    shows_in: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        """Refuse a name that is not a slug and a defect the contract does not list."""
+        """Refuse a name that is not a slug, a defect the contract does not list, an empty description."""
         if not _SLUG.match(self.name):
             raise RegistryError(f"approved divergence {self.name!r}: the name must be a slug like defect-1-cleanup")
         if self.defect not in LEGACY_DEFECTS:
@@ -138,34 +145,10 @@ class ApprovedDivergence:
             )
         if not self.description.strip():
             raise RegistryError(f"approved divergence {self.name!r}: describe the approved behaviour")
-        if self.scenarios is not None and not set(self.shows_in) <= set(self.scenarios):
-            raise RegistryError(f"approved divergence {self.name!r}: shows_in names scenarios it does not apply to")
-
-    def must_show(self, header: dict[str, Any]) -> bool:
-        """Whether the golden's scenario is one where this change must show."""
-        return header.get("scenario", {}).get("name") in self.shows_in
 
     def applies_to(self, header: dict[str, Any]) -> bool:
         """Whether this divergence is in force for a golden (by its header's scenario name)."""
         return self.scenarios is None or header.get("scenario", {}).get("name") in self.scenarios
-
-    def covers(self, difference: Difference, context: DivergenceContext) -> bool:
-        """Whether one fine-grained difference is this approved change; an unrecorded call never is."""
-        if difference.kind == "unrecorded" or not self.applies_to(context.golden.header):
-            return False
-        try:
-            return self.matcher(difference, context)
-        except UnanswerableError:
-            return False  # the matcher needs the world, which a live or shadow recording does not name
-
-    def synthesized(self, golden: Cassette) -> list[Interaction]:
-        """The answers this divergence declares for the golden (none when it does not apply)."""
-        if self.answers is None or not self.applies_to(golden.header):
-            return []
-        try:
-            return list(self.answers(golden))
-        except UnanswerableError:
-            return []  # the fix's new calls then stay unrecorded: never covered, reported as such
 
 
 # The production registry, read through `approved_divergences()` only. None means the registry `harness.approved`
@@ -197,64 +180,177 @@ def applicable(registry: Sequence[ApprovedDivergence], header: dict[str, Any]) -
     return tuple(divergence for divergence in registry if divergence.applies_to(header))
 
 
-def answered_cassette(golden: Cassette, divergences: Sequence[ApprovedDivergence]) -> Cassette:
-    """The golden plus the answers the divergences declare: what the candidate is answered from (never compared)."""
-    extra = [interaction for divergence in divergences for interaction in divergence.synthesized(golden)]
-    if not extra:
-        return golden
-    return Cassette(golden.header, [*golden.interactions, *extra], golden.outputs)
+def answered_cassette(recording: Cassette, divergences: Sequence[ApprovedDivergence]) -> Cassette:
+    """A recording with no approved record, as a candidate with fixes is answered from it (shadow mode, benchmarks).
 
-
-def answer(
-    operation: str,
-    params: dict[str, Any],
-    response: dict[str, Any] | None = None,
-    *,
-    region: str,
-    service: str = "dynamodb",
-    identity: str = HUB_IDENTITY,
-) -> Interaction:
-    """One declared answer: the call exactly as the fix makes it (wire-form params) and AWS's response.
-
-    The response defaults to an empty success (HTTP 200), what DynamoDB answers a DeleteItem or PutItem.
+    What can be derived from the recording alone: the fixed cleanup's Scans and deletes, answered from the rows the
+    run wrote and the legacy's cleanup read (`harness.approved.inventory_state`), and any other DynamoDB write the
+    recording lacks answered with an empty success (`answer_new_writes`). Nothing is added without divergences.
     """
-    return Interaction(service, region, identity, operation, params, dict(response or _OK_RESPONSE))
+    if not divergences:
+        return recording
+    from harness.approved.inventory_state import live_cleanup_answers
+
+    header = {**recording.header, "answer_new_writes": True}
+    return Cassette(header, [*recording.interactions, *live_cleanup_answers(recording)], recording.outputs)
 
 
-@dataclass(frozen=True)
-class Coverage:
-    """A fine-grained difference and the approved divergence that covers it."""
+# Changes between a golden and a fixed run --------------------------------------------------------------------------
 
-    divergence: str
-    difference: Difference
+
+def _key(data: dict[str, Any]) -> CallKey:
+    """The match key of an interaction as golden data."""
+    return call_key(data["service"], data["region"], data["identity"], data["operation"], data["params"])
+
+
+def _target(data: dict[str, Any]) -> tuple[Any, ...]:
+    """Who writes what where: a changed write keeps its caller, operation and tables."""
+    return (data["service"], data["region"], data["identity"], data["operation"], tables_of(data["params"]))
+
+
+def changes_between(golden: Cassette, fixed: Cassette) -> list[Change]:
+    """The changes that turn `golden` into `fixed`: writes aligned in order, reads as a multiset, then the outputs.
+
+    Writes are aligned on their match keys (difflib); in a replaced stretch a pair with the same caller, operation
+    and tables is one replaced write. A read of the fixed run takes the first unused golden read of its key, and is
+    a replace when their answers differ. An added call goes right after the golden call its predecessor kept.
+    """
+    old = [interaction.to_dict() for interaction in golden.interactions]
+    new = [interaction.to_dict() for interaction in fixed.interactions]
+    kept: dict[int, int] = {}  # fixed index -> golden index (kept or replaced)
+    changes: list[Change] = []
+    old_writes = [index for index, data in enumerate(old) if is_write(data["operation"])]
+    new_writes = [index for index, data in enumerate(new) if is_write(data["operation"])]
+    matcher = SequenceMatcher(None, [_key(old[i]) for i in old_writes], [_key(new[i]) for i in new_writes], False)
+    added: list[int] = []
+    for tag, left, left_end, right, right_end in matcher.get_opcodes():
+        lefts, rights = old_writes[left:left_end], new_writes[right:right_end]
+        if tag == "equal":
+            kept.update(zip(rights, lefts, strict=True))
+            continue
+        for offset in range(max(len(lefts), len(rights))):
+            was = lefts[offset] if offset < len(lefts) else None
+            now = rights[offset] if offset < len(rights) else None
+            if was is not None and now is not None and _target(old[was]) == _target(new[now]):
+                kept[now] = was
+                changes.append(Change(REPLACE, was, old[was], new[now]))
+                continue
+            if was is not None:
+                changes.append(Change(DROP, was, old[was]))
+            if now is not None:
+                added.append(now)
+    unused: dict[CallKey, list[int]] = {}
+    for index, data in enumerate(old):
+        if not is_write(data["operation"]):
+            unused.setdefault(_key(data), []).append(index)
+    for index, data in enumerate(new):
+        if is_write(data["operation"]):
+            continue
+        queue = unused.get(_key(data))
+        if not queue:
+            added.append(index)
+            continue
+        kept[index] = was = queue.pop(0)
+        if old[was] != data:
+            changes.append(Change(REPLACE, was, old[was], data))
+    changes.extend(Change(DROP, index, old[index]) for queue in unused.values() for index in queue)
+    for index in sorted(added):
+        before = max((kept[i] for i in kept if i < index), default=-1)
+        changes.append(Change(ADD, before + 1, None, new[index]))
+    changes.sort(key=lambda change: (change.at, change.kind != ADD))
+    return changes + output_changes(golden.outputs, fixed.outputs)
+
+
+def output_changes(legacy: Outputs, fixed: Outputs) -> list[Change]:
+    """One change per response body field that differs, or one of the whole outputs when more than fields do."""
+    was, now = legacy.to_dict(), fixed.to_dict()
+    if was == now:
+        return []
+    old_body, new_body = _body(was), _body(now)
+    if old_body is None or new_body is None or set(old_body) != set(new_body) or _headers(was) != _headers(now):
+        return [Change(OUTPUT, was=was, now=now, field=WHOLE_OUTPUTS)]
+    return [
+        Change(OUTPUT, was=old_body[name], now=new_body[name], field=name)
+        for name in old_body
+        if old_body[name] != new_body[name]
+    ]
+
+
+def apply_changes(golden: Cassette, changes: Sequence[Change], fixed_outputs: Outputs) -> Cassette:
+    """The fixed behaviour: the golden with the changes applied (answers and all) and the fixed outputs.
+
+    Raises ApprovalError when the golden does not hold a change's legacy side exactly: the golden was edited, or
+    the record belongs to another golden.
+    """
+    old = [interaction.to_dict() for interaction in golden.interactions]
+    replaced: dict[int, Change] = {}
+    added: dict[int, list[dict[str, Any]]] = {}
+    for number, change in enumerate(changes, start=1):
+        if change.kind == ADD:
+            added.setdefault(change.at, []).append(change.now)
+        elif change.kind in (DROP, REPLACE):
+            if not 0 <= change.at < len(old) or old[change.at] != change.was or change.at in replaced:
+                raise ApprovalError(
+                    f"change {number} ({change.divergence}, {change.kind} of interaction "
+                    f"#{change.at + 1}): the golden does not hold the legacy call it changes"
+                )
+            replaced[change.at] = change
+    expected = output_changes(golden.outputs, fixed_outputs)
+    recorded = [(change.field, change.was, change.now) for change in changes if change.kind == OUTPUT]
+    if [(change.field, change.was, change.now) for change in expected] != recorded:
+        raise ApprovalError("the outputs changes do not turn the golden's outputs into the fixed ones")
+    interactions: list[Interaction] = []
+    for index in range(len(old) + 1):
+        interactions.extend(Interaction.from_dict(data) for data in added.get(index, []))
+        if index < len(old) and index not in replaced:
+            interactions.append(golden.interactions[index])
+        elif index in replaced and replaced[index].kind == REPLACE:
+            interactions.append(Interaction.from_dict(replaced[index].now))
+    return Cassette(golden.header, interactions, fixed_outputs)
+
+
+def attribute(changes: Sequence[Change], divergences: Sequence[ApprovedDivergence], golden: Cassette) -> list[Change]:
+    """The changes, each named by the first divergence in force whose predicate accepts it ("" when none does)."""
+    return [
+        replace(change, divergence=next((d.name for d in divergences if d.predicate(change, golden, changes)), ""))
+        for change in changes
+    ]
+
+
+# Verdicts ---------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Triage:
-    """A comparison split into differences covered by approved divergences and the rest; only the rest fail."""
+    """A judgement: the comparison with what was expected, the approved changes, and what is not approved.
+
+    `exact` is True when the expected behaviour was an approved record (or the golden itself), False when changes
+    were only attributed by predicates (a recording with no record: shadow mode, benchmarks).
+    """
 
     comparison: Comparison
-    covered: tuple[Coverage, ...] = ()
+    changes: tuple[Change, ...] = ()
     uncovered: tuple[Difference, ...] = ()
     divergences: tuple[ApprovedDivergence, ...] = ()
+    exact: bool = True
 
     @property
     def passed(self) -> bool:
-        """True when every difference is covered (or there is none)."""
+        """True when nothing differs from the expected behaviour and every change is approved."""
         return not self.uncovered
 
     @property
     def approved(self) -> tuple[ApprovedDivergence, ...]:
-        """The divergences that covered at least one difference, in registry order."""
-        names = {coverage.divergence for coverage in self.covered}
+        """The divergences that some change is attributed to, in registry order."""
+        names = {change.divergence for change in self.changes}
         return tuple(divergence for divergence in self.divergences if divergence.name in names)
 
     @property
     def verdict(self) -> str:
-        """`equivalent`, `approved` (every difference covered) or `DIVERGENT`."""
+        """`equivalent`, `approved` (the approved changes, nothing else) or `DIVERGENT`."""
         if not self.passed:
             return "DIVERGENT"
-        return "equivalent" if self.comparison.equivalent else "approved"
+        return "approved" if self.approved else "equivalent"
 
     @property
     def label(self) -> str:
@@ -264,177 +360,44 @@ class Triage:
         return self.verdict
 
     def covered_by(self, name: str) -> list[Difference]:
-        """The differences one divergence covered."""
-        return [coverage.difference for coverage in self.covered if coverage.divergence == name]
+        """The changes attributed to one divergence, as Differences."""
+        return [change.describe() for change in self.changes if change.divergence == name]
 
 
-def triage(comparison: Comparison, registry: Sequence[ApprovedDivergence], context: DivergenceContext) -> Triage:
-    """Split the comparison's fine-grained differences into covered (naming the divergence) and uncovered.
-
-    A difference none of whose parts is covered is kept whole (its aggregate wording reads best); otherwise only its
-    uncovered parts are reported. The first divergence in registry order that covers a part claims it.
-    """
-    divergences = applicable(registry, context.golden.header)
-    covered: list[Coverage] = []
-    uncovered: list[Difference] = []
-    for difference in comparison.differences:
-        split_output = difference.kind == "output" and bool(difference.parts)
-        whole = _claimant(difference, divergences, context) if split_output else None
-        if whole is not None:  # one fix accounts for every changed body field at once
-            covered.append(Coverage(whole, difference))
-            continue
-        claims = [(atom, _claimant(atom, divergences, context)) for atom in difference.atoms()]
-        if all(name is None for _, name in claims):
-            uncovered.append(difference)
-            continue
-        for atom, name in claims:
-            if name is None:
-                uncovered.append(atom)
-            else:
-                covered.append(Coverage(name, atom))
-    shown = {coverage.divergence for coverage in covered}
-    for divergence in divergences:
-        if divergence.must_show(context.golden.header) and divergence.name not in shown:
-            uncovered.append(
+def unattributed(changes: Sequence[Change], attributed: Sequence[Change]) -> list[Difference]:
+    """A Difference for each change whose recorded divergence is not the one the predicates name."""
+    problems = []
+    for number, (change, named) in enumerate(zip(changes, attributed, strict=True), start=1):
+        if change.divergence != named.divergence or not named.divergence:
+            found = named.divergence or "no approved divergence"
+            problems.append(
                 Difference(
-                    "absent",
-                    f"approved divergence {divergence.name} (defect {divergence.defect}) does not show: the candidate "
-                    f"behaves as the legacy here, so the fix was lost",
+                    "approval",
+                    f"change {number} is not {change.divergence or 'attributed'}: {found} accepts it",
+                    (change.describe().summary,),
                 )
             )
-    return Triage(comparison, tuple(covered), tuple(uncovered), divergences)
+    return problems
 
 
-def _claimant(
-    difference: Difference, divergences: Sequence[ApprovedDivergence], context: DivergenceContext
-) -> str | None:
-    """The name of the first divergence covering a fine-grained difference, or None."""
-    return next((divergence.name for divergence in divergences if divergence.covers(difference, context)), None)
-
-
-# Matcher building blocks ---------------------------------------------------------------------------------------
-
-
-def writes(change: str, operation: str, *, table: str | None = None, where: CallTest | None = None) -> Matcher:
-    """Matches a write `change` (missing, extra, changed) of `operation` (on `table`), and `where` on its side.
-
-    `where` gets the candidate's side of an extra or changed write, the golden's side of a missing one.
-    """
-    return _calls("write", change, operation, table, where)
-
-
-def reads(change: str, operation: str, *, table: str | None = None, where: CallTest | None = None) -> Matcher:
-    """Matches a read `change` (missing or extra) of `operation` (on `table`), and `where` on its side."""
-    return _calls("read", change, operation, table, where)
-
-
-def _calls(kind: str, change: str, operation: str, table: str | None, where: CallTest | None) -> Matcher:
-    """The matcher behind `writes` and `reads`."""
-
-    def matches(difference: Difference, context: DivergenceContext) -> bool:
-        """Kind, change, operation and table agree, and `where` holds on the relevant side."""
-        if (difference.kind, difference.change, difference.operation) != (kind, change, operation):
-            return False
-        if table is not None and difference.table != table:
-            return False
-        side = difference.golden if change == "missing" else difference.candidate
-        return where is None or (isinstance(side, dict) and where(side, context))
-
-    return matches
-
-
-def body_fields_differ(*fields: str, where: BodyTest | None = None) -> Matcher:
-    """Matches an outputs difference where both sides are responses alike except for these body fields.
-
-    Status code and headers must be equal, the bodies (JSON) must differ in some of `fields` and in nothing else,
-    and `where(golden_body, candidate_body, context)`, when given, checks the new values.
-    """
-
-    def matches(difference: Difference, context: DivergenceContext) -> bool:
-        """An output difference confined to the named body fields."""
-        if difference.kind != "output":
-            return False
-        golden, candidate = response_of(difference.golden), response_of(difference.candidate)
-        if golden is None or candidate is None:
-            return False
-        if {key: value for key, value in golden.items() if key != "body"} != {
-            key: value for key, value in candidate.items() if key != "body"
-        }:
-            return False
-        golden_body, candidate_body = body_of(golden), body_of(candidate)
-        if golden_body is None or candidate_body is None or set(golden_body) != set(candidate_body):
-            return False
-        changed = {key for key in golden_body if golden_body[key] != candidate_body[key]}
-        if not changed or not changed <= set(fields):
-            return False
-        return where is None or where(golden_body, candidate_body, context)
-
-    return matches
-
-
-def outputs(where: Callable[[dict[str, Any], dict[str, Any], DivergenceContext], bool]) -> Matcher:
-    """Matches an outputs difference for which `where(golden_outputs, candidate_outputs, context)` holds.
-
-    Both are `Outputs.to_dict()` data: `{"result": ...}` or `{"exception": {"type", "message"}}`.
-    """
-
-    def matches(difference: Difference, context: DivergenceContext) -> bool:
-        """An output difference that `where` accepts."""
-        if difference.kind != "output" or not isinstance(difference.golden, dict):
-            return False
-        return isinstance(difference.candidate, dict) and where(difference.golden, difference.candidate, context)
-
-    return matches
-
-
-def any_of(*matchers: Matcher) -> Matcher:
-    """Matches what any of `matchers` matches."""
-
-    def matches(difference: Difference, context: DivergenceContext) -> bool:
-        """True when one of the matchers accepts the difference."""
-        return any(matcher(difference, context) for matcher in matchers)
-
-    return matches
-
-
-# Helpers for matchers ------------------------------------------------------------------------------------------
-
-
-def response_of(outputs_data: Any) -> dict[str, Any] | None:
-    """The returned response of `Outputs.to_dict()` data, or None when it raised or returned something else."""
-    if isinstance(outputs_data, dict) and isinstance(outputs_data.get("result"), dict):
-        return dict(outputs_data["result"])
-    return None
-
-
-def body_of(response: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The JSON body of an API-Gateway-style response, decoded, or None."""
-    if response is None or not isinstance(response.get("body"), str):
+def _body(outputs_data: dict[str, Any]) -> dict[str, Any] | None:
+    """The decoded JSON body of returned API-Gateway-style outputs, or None."""
+    result = outputs_data.get("result")
+    if not isinstance(result, dict) or not isinstance(result.get("body"), str):
         return None
     try:
-        body = json.loads(response["body"])
+        body = json.loads(result["body"])
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
 
 
-def dynamodb_item(wire: dict[str, Any]) -> dict[str, Any]:
-    """A DynamoDB item or key from wire form (`{"S": "x"}`) to plain values."""
-    from boto3.dynamodb.types import TypeDeserializer
-
-    deserializer = TypeDeserializer()
-    return {name: deserializer.deserialize(value) for name, value in wire.items()}
+def _headers(outputs_data: dict[str, Any]) -> dict[str, Any]:
+    """Returned outputs without the body (status code, headers)."""
+    return {key: value for key, value in outputs_data["result"].items() if key != "body"}
 
 
-def _account_of_role(role_arn: Any) -> str | None:
-    """The account id in a role ARN, or None."""
-    parts = str(role_arn or "").split(":")
-    return parts[4] if len(parts) > 4 else None
-
-
-def _failed(interaction: Interaction) -> bool:
-    """Whether a recorded call failed: an AWS error status, or no response at all."""
-    if interaction.exception is not None or interaction.error is not None:
-        return True
-    status = (interaction.response or {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 200)
-    return int(status) >= 300
+def _brief(value: Any, limit: int = 120) -> str:
+    """A value as compact JSON cut to fit a report line."""
+    text = canonical_params(value) if isinstance(value, dict) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

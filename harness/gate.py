@@ -17,24 +17,28 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TextIO
 
-from harness.cassette import Cassette
-from harness.comparison import compare
+from harness.approved.records import ApprovedRecord, read_record, record_path
+from harness.cassette import Cassette, Interaction, Outputs
+from harness.comparison import Difference, compare
 from harness.divergences import (
+    ApprovalError,
     ApprovedDivergence,
-    DivergenceContext,
     Triage,
     answered_cassette,
     applicable,
+    apply_changes,
     approved_divergences,
-    triage,
+    attribute,
+    changes_between,
+    unattributed,
 )
 from harness.golden import GOLDEN_DIR, GoldenError, read_golden
 from harness.golden_seals import seal_problem
 from harness.golden_validation import record_command, staleness
-from harness.impls import NAMED_IMPLS
+from harness.impls import runs_legacy
 from harness.matchers import EXACT, Matching
 from harness.replay_session import replay
-from harness.replayer import ReplayCancelled
+from harness.replayer import ObservedCall, ReplayCancelled
 from harness.report import GateRow
 from harness.scheduling import Schedule
 
@@ -52,29 +56,54 @@ def judge(
     schedule: Schedule | None = None,
     registry: Sequence[ApprovedDivergence] | None = None,
     *,
+    record: ApprovedRecord | None = None,
     matching: Matching = EXACT,
     freeze_clock: bool = True,
     cancelled: threading.Event | None = None,
 ) -> Triage:
-    """Replay `impl` against a golden and triage the differences against the approved divergences.
+    """Replay `impl` against a golden and judge it against the approved divergences.
 
-    The divergences in force for this golden may declare answers for the new calls their fix makes: the candidate is
-    answered from the golden plus those answers, and compared with the golden alone. `registry` defaults to the
-    production one (`approved_divergences()`); none applies to the legacy, which every golden is recorded from. Once
-    `cancelled` is set (shadow mode's deadline), every replayed call raises `ReplayCancelled` and so does the
-    judgement, without comparing.
+    The legacy is judged against the golden itself, never through a divergence. With an approved `record`, the
+    candidate must reproduce the golden with the record's changes exactly, and each change must be the divergence's
+    it names. With neither (`registry=()`) the golden is the expected behaviour as it is. Otherwise (a recording with
+    no record: shadow mode, benchmarks) the candidate's differences, read as changes, must each be attributed to a
+    divergence by the predicates (`Triage.exact` False). `registry` defaults to the production one. Once `cancelled`
+    is set (shadow mode's deadline), every replayed call raises `ReplayCancelled` and so does the judgement.
     """
-    divergences = applicable(approved_divergences() if registry is None else registry, cassette.header)
-    if impl in ("legacy", NAMED_IMPLS["legacy"]):
-        # Goldens are recorded from the legacy: replayed into it, a golden must be reproduced exactly.
-        divergences = ()
-    answered = answered_cassette(cassette, divergences)
+    legacy = runs_legacy(impl)
+    divergences = (
+        () if legacy else applicable(approved_divergences() if registry is None else registry, cassette.header)
+    )
+    expected, problems = cassette, []
+    if record is not None and not legacy:
+        try:
+            expected = apply_changes(cassette, record.changes, record.outputs)
+            problems = unattributed(record.changes, attribute(record.changes, divergences, cassette))
+        except ApprovalError as error:
+            problems = [Difference("approval", str(error))]
+    live = record is None and bool(divergences)
+    answered = answered_cassette(cassette, divergences) if live else expected
     run = replay(answered, impl, schedule, matching=matching, freeze_clock=freeze_clock, cancelled=cancelled)
     if cancelled is not None and cancelled.is_set():
         raise ReplayCancelled(f"judgement of {impl} given up before comparing")
-    comparison = compare(cassette, run.observed, run.outputs, run.unrecorded, matching)
-    context = DivergenceContext(cassette, tuple(run.observed), run.outputs, matching=matching, answered=answered)
-    return triage(comparison, divergences, context)
+    comparison = compare(expected, run.observed, run.outputs, run.unrecorded, matching)
+    if not live:
+        kept = record.changes if record is not None and not legacy else ()
+        return Triage(comparison, tuple(kept), (*problems, *comparison.differences), divergences)
+    baseline = Cassette(
+        cassette.header, cassette.interactions, Outputs.from_dict(matching.outputs(cassette.outputs.to_dict()))
+    )
+    made = [answered.interactions[c.answered_by] if c.answered_by is not None else _unanswered(c) for c in run.observed]
+    fixed = Cassette(cassette.header, made, Outputs.from_dict(matching.outputs(run.outputs.to_dict())))
+    changes = attribute(changes_between(baseline, fixed), divergences, baseline)
+    uncovered = [change.describe() for change in changes if not change.divergence]
+    unrecorded = [difference for difference in comparison.differences if difference.kind == "unrecorded"]
+    return Triage(comparison, tuple(changes), (*unrecorded, *uncovered), divergences, exact=False)
+
+
+def _unanswered(call: ObservedCall) -> Interaction:
+    """A call nothing answered, as an interaction (it differs from every recorded one)."""
+    return Interaction(call.service, call.region, call.identity, call.operation, call.params)
 
 
 def run_gate(
@@ -112,10 +141,32 @@ def gate_row(impl: str, path: Path, registry: Sequence[ApprovedDivergence] | Non
     if unusable is not None:
         return unusable
     try:
-        verdict = judge(cassette, impl, registry=registry)
+        verdict = judge_golden(path, cassette, impl, registry)
     except Exception as error:  # a replay that cannot be judged fails this golden, not the whole gate
         return GateRow.error(path.name, f"{path}: the replay could not be judged: {type(error).__name__}: {error}")
     return GateRow.judged(path.name, cassette.header, verdict, time.perf_counter() - started)
+
+
+def judge_golden(
+    path: Path,
+    cassette: Cassette,
+    impl: str,
+    registry: Sequence[ApprovedDivergence] | None = None,
+    schedule: Schedule | None = None,
+) -> Triage:
+    """Judge a golden file exactly: against its approved record when it has one, else against itself as it is.
+
+    A record that is edited (in a sealed directory) or unreadable is an approval difference: the golden fails.
+    """
+    try:
+        problem = seal_problem(record_path(path)) if record_path(path).exists() else None
+        record = read_record(path)
+    except ApprovalError as error:
+        problem, record = str(error), None
+    if problem is not None:
+        triage = judge(cassette, impl, schedule, registry=())
+        return Triage(triage.comparison, (), (Difference("approval", problem), *triage.uncovered))
+    return judge(cassette, impl, schedule, registry=registry if record is not None else (), record=record)
 
 
 def edited_row(path: Path, cassette: Cassette) -> GateRow | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,13 @@ IMPL_HELP = (
     "legacy, refactored, handler (lambda_handler with the sync event, honouring INVENTORY_SYNC_IMPL), "
     "or module:function"
 )
+
+
+def runs_legacy(name: str) -> bool:
+    """Whether `name` runs the legacy sync: by name, or the handler with `INVENTORY_SYNC_IMPL=legacy` set."""
+    if name == "handler":
+        return os.environ.get("INVENTORY_SYNC_IMPL") == "legacy"
+    return name in ("legacy", NAMED_IMPLS["legacy"])
 
 
 class ImplError(Exception):

@@ -210,6 +210,8 @@ def verdict_record(verdict: Triage, candidate: str, control_ms: float, candidate
         "equivalent": verdict.passed,
         "verdict": verdict.verdict,
         "approved": [divergence.name for divergence in verdict.approved],
+        # A live recording has no approved record: its changes are only attributed by the divergences' predicates.
+        "judged": "exactly" if verdict.exact else "by predicates (no approved record)",
         "differences": [difference.to_dict() for difference in verdict.uncovered[:DIFFERENCES_LOGGED]],
         "differenceCount": len(verdict.uncovered),
         "calls": comparison.calls,

@@ -13,16 +13,13 @@ any row the Scan returned is answered with an empty success.
 
 from __future__ import annotations
 
-import importlib
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from boto3.dynamodb.types import TypeSerializer
 
-from harness.cassette import Cassette, Interaction
-from harness.divergences import UnanswerableError, answer, dynamodb_item
-from harness.lambda_env import REPO_ROOT
+from harness.approved import facts
+from harness.cassette import HUB_IDENTITY, Cassette, Interaction
 
 
 class Scenario(Protocol):
@@ -34,15 +31,13 @@ class Scenario(Protocol):
         ...
 
     def content_hash(self) -> str:
-        """The scenario's content hash, as golden headers record it."""
+        """The scenario's content hash, as recording headers hold it."""
         ...
 
 
-# The legacy's cleanup filter (one account), and the fixed cleanup's for several accounts at once (up to 100).
+# The legacy's cleanup filter (one account); the fixed cleanup Scans up to 100 accounts at once, in 4 segments.
 CLEANUP_FILTER = "sourceAccountId = :acct_id"
-CLEANUP_FILTER_OF_ACCOUNTS = re.compile(r"sourceAccountId IN \((:acct_\d+(?:, :acct_\d+)*)\)")
 CLEANUP_SCAN_ACCOUNTS = 100
-# The segments of the fixed cleanup's parallel Scan of several accounts (TotalSegments).
 CLEANUP_SCAN_SEGMENTS = 4
 # The attributes the fixed cleanup's Scan of several accounts asks for (its ProjectionExpression).
 CLEANUP_ROW_FIELDS = ("sourceServerArn", "stagingAccountId", "sourceAccountId", "replicationRegion")
@@ -52,14 +47,6 @@ SCAN_PAGE_BYTES = 1024 * 1024
 
 # A wire-form DynamoDB item: {"name": {"S": "value"}, ...}.
 WireItem = dict[str, Any]
-
-
-class StaleScenarioError(Exception):
-    """The scenario file a golden names is missing or changed since the golden was recorded."""
-
-
-class NoScenarioError(UnanswerableError):
-    """The recording names no scenario (a live or shadow run): answers that need its world cannot be given."""
 
 
 def inventory_table(golden: Cassette) -> str:
@@ -72,54 +59,20 @@ def table_region(golden: Cassette) -> str:
     return str(golden.header["environment"].get("AWS_DEFAULT_REGION", "us-east-1"))
 
 
-# The scenarios recorded in this process, by content hash: a golden recorded from a generated (in-memory) world has
-# no scenario file, and answers for a fix's new calls need the world it was recorded in (`remember_scenario`).
+# The scenarios recorded in this process, by content hash (a benchmark's recordings): their rows before the run.
 _RECORDED_SCENARIOS: dict[str, Scenario] = {}
-# The scenario parser, imported by name where a scenario file must be read: it belongs to the local AWS, which the
-# Lambda package leaves out (shadow mode's recordings name no scenario file and never reach it).
-SCENARIO_MODULE = "harness.world.scenario"
 
 
 def remember_scenario(scenario: Scenario) -> None:
-    """Keep a scenario recorded in this process, so goldens recorded from it can be answered without a file."""
+    """Keep a scenario recorded in this process, so the cleanup of its recordings is answered with its rows."""
     _RECORDED_SCENARIOS[scenario.content_hash()] = scenario
 
 
-def scenario_of(golden: Cassette) -> Scenario:
-    """The scenario the golden was recorded from: remembered in this process, or read from the file it names.
-
-    A world recorded in this process (a generated one has no file) is found by its content hash; otherwise the
-    scenario file the header names is read, and refused when it changed since the recording. A recording of a live
-    or shadow run names no scenario: `NoScenarioError`, so answers that need the world are not given.
-    """
-    scenario = golden.header.get("scenario", {})
-    loaded = _RECORDED_SCENARIOS.get(str(scenario.get("content_hash")))
-    if loaded is not None:
-        return loaded
-    if not scenario.get("file"):
-        raise NoScenarioError(f"recording {scenario.get('name')!r} names no scenario (a live or shadow run)")
-    path = REPO_ROOT / str(scenario["file"])
-    if not path.is_file():
-        raise StaleScenarioError(f"{path}: the scenario of golden {scenario.get('name')!r} is missing")
-    found: Scenario = importlib.import_module(SCENARIO_MODULE).load_scenario(path)
-    if scenario.get("content_hash") and found.content_hash() != scenario["content_hash"]:
-        raise StaleScenarioError(
-            f"{path}: changed since golden {scenario.get('name')!r} was recorded (content_hash "
-            f"{found.content_hash()} != {scenario['content_hash']}); re-record the golden with `make goldens`"
-        )
-    return found
-
-
 def rows_before(golden: Cassette) -> list[WireItem]:
-    """The scenario's `inventory_before` rows in wire form: the world the golden was recorded in.
-
-    A recording of a live or shadow run names no scenario: its table before the run is unknown (reading it would be an
-    extra AWS call), so only the rows its own run wrote are known, and a cleanup answered from them finds no older
-    stale row.
-    """
-    try:
-        loaded = scenario_of(golden)
-    except NoScenarioError:
+    """The inventory rows before the run, when the recording's scenario was recorded in this process (else none:
+    a live or shadow recording knows only the rows its run wrote and its legacy cleanup read)."""
+    loaded = _RECORDED_SCENARIOS.get(str(golden.header.get("scenario", {}).get("content_hash")))
+    if loaded is None:
         return []
     serializer = TypeSerializer()
     return [{name: serializer.serialize(value) for name, value in row.items()} for row in loaded.inventory_before]
@@ -127,7 +80,7 @@ def rows_before(golden: Cassette) -> list[WireItem]:
 
 def key_of(item: WireItem) -> tuple[str, str]:
     """An inventory row's primary key as plain strings (wire values rendered as text)."""
-    plain = dynamodb_item({name: item[name] for name in KEY_FIELDS if name in item})
+    plain = facts.plain({name: item[name] for name in KEY_FIELDS if name in item})
     return (str(plain.get("sourceServerArn", "")), str(plain.get("stagingAccountId", "")))
 
 
@@ -225,25 +178,6 @@ def projected(rows: Sequence[WireItem], projection: str | None) -> list[WireItem
     return [{name: row[name] for name in names if name in row} for row in rows]
 
 
-def cleanup_scan_accounts(params: Mapping[str, Any]) -> list[Any] | None:
-    """The accounts (typed, in filter order) a stale-cleanup Scan's parameters filter on; None for any other call."""
-    expression = params.get("FilterExpression")
-    values = params.get("ExpressionAttributeValues")
-    if not isinstance(values, Mapping):
-        return None
-    if expression == CLEANUP_FILTER:
-        names = [":acct_id"]
-    else:
-        matched = CLEANUP_FILTER_OF_ACCOUNTS.fullmatch(str(expression))
-        if matched is None:
-            return None
-        names = matched.group(1).split(", ")
-    if any(name not in values for name in names):
-        return None
-    plain = dynamodb_item({name: values[name] for name in names})
-    return [plain[name] for name in names]
-
-
 def attribute_value_size(value: dict[str, Any]) -> int:
     """The bytes DynamoDB counts for one attribute value in wire form (strings and numbers by their length).
 
@@ -327,3 +261,19 @@ def _answer_scan(
         start = response.get("LastEvaluatedKey")
         found.extend(kept)
     return found
+
+
+def live_cleanup_answers(recording: Cassette) -> list[Interaction]:
+    """The fixed cleanup of every account a recording's run read, answered from what the recording knows of the
+    table (`rows_at_cleanup`): what a recording with no approved record answers the fixed sync's cleanup from."""
+    unread = facts.unread_accounts(recording)
+    accounts = [row.get("accountId") for row in facts.target_rows(recording) if str(row.get("accountId")) not in unread]
+    return cleanup_answers(recording, accounts) if len(accounts) > 1 else []
+
+
+def answer(
+    operation: str, params: dict[str, Any], response: dict[str, Any] | None = None, *, region: str
+) -> Interaction:
+    """One DynamoDB answer: the call as the fixed sync makes it, and the response (an empty success by default)."""
+    ok = {"ResponseMetadata": {"HTTPStatusCode": 200, "RetryAttempts": 0}}
+    return Interaction("dynamodb", region, HUB_IDENTITY, operation, params, dict(response or ok))

@@ -15,6 +15,7 @@ import shutil
 from collections.abc import Callable, Collection
 from pathlib import Path
 
+from harness.approved.records import APPROVED_DIR
 from harness.golden import GOLDEN_DIR
 from harness.lambda_env import HANDLER_DIR, REPO_ROOT
 
@@ -63,15 +64,15 @@ def goldens_larger_than(limit_bytes: int, directory: Path = GOLDEN_DIR) -> list[
 
 
 def _ignorer(left_out_goldens: Collection[str]) -> Callable[[str, list[str]], set[str]]:
-    """copytree filter: no caches, not the sync's package inside lambda/query-handler/, nor the goldens left out."""
+    """copytree filter: no caches, not the sync's package in lambda/query-handler/, no golden left out or its record."""
 
     def ignore(directory: str, names: list[str]) -> set[str]:
         """The names of `directory` not to copy."""
         ignored = {name for name in names if name in CACHE_NAMES}
         if Path(directory).resolve() == HANDLER_DIR.resolve() and PACKAGE in names:
             ignored.add(PACKAGE)
-        if Path(directory).resolve() == GOLDEN_DIR.resolve():
-            ignored.update(name for name in names if name in left_out_goldens)
+        if Path(directory).resolve() in (GOLDEN_DIR.resolve(), (GOLDEN_DIR / APPROVED_DIR).resolve()):
+            ignored.update(name for name in names if name in left_out_goldens)  # a golden left out, and its record
         return ignored
 
     return ignore

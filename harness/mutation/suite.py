@@ -18,7 +18,8 @@ from types import FrameType
 
 from harness.cassette import Cassette
 from harness.divergences import ApprovedDivergence
-from harness.gate import golden_paths, judge
+from harness.gate import golden_paths
+from harness.gate import judge_golden as judge_golden_file
 from harness.golden import GOLDEN_DIR, read_golden
 
 # Schedules in the order their goldens run: one schedule covers every scenario, the others then catch what an
@@ -84,7 +85,7 @@ def judge_golden(
     path: Path, impl: str = "refactored", registry: Sequence[ApprovedDivergence] | None = None
 ) -> GoldenOutcome:
     """Replay `impl` against one golden and judge it as the gate does (production registry by default)."""
-    verdict = judge(cassette_of(path), impl, registry=production_registry() if registry is None else registry)
+    verdict = judge_golden_file(path, cassette_of(path), impl, production_registry() if registry is None else registry)
     story = ""
     if verdict.uncovered:
         first = verdict.uncovered[0]

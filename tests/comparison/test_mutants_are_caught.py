@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from harness.divergences import Triage
-from harness.gate import judge
+from harness.gate import judge_golden
 from harness.golden import GOLDEN_DIR, read_golden
 from harness.report import describe_triage
 from harness.scheduling import Schedule
@@ -30,9 +30,10 @@ CAUGHT_BY = {
 
 def verdicts(mutant: str, scenario: str) -> dict[str, Triage]:
     """The gate's verdict on `mutant` for each of the scenario's goldens, by schedule (approved fixes allowed)."""
+    paths = {schedule: GOLDEN_DIR / f"{scenario}{suffix}.json" for schedule, suffix in SCHEDULE_SUFFIXES.items()}
     return {
-        schedule: judge(read_golden(GOLDEN_DIR / f"{scenario}{suffix}.json"), MUTANTS[mutant], Schedule.parse(schedule))
-        for schedule, suffix in SCHEDULE_SUFFIXES.items()
+        schedule: judge_golden(path, read_golden(path), MUTANTS[mutant], schedule=Schedule.parse(schedule))
+        for schedule, path in paths.items()
     }
 
 

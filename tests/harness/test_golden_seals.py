@@ -8,11 +8,13 @@ scratch directory, then edited in place as a hand edit would.
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
+from harness.approved.records import record_path
 from harness.cli import main
 from harness.gate import gate_row, golden_paths, judge
 from harness.golden import GOLDEN_DIR, read_golden, store_golden, write_golden
@@ -23,11 +25,12 @@ DEMO = GOLDEN_DIR / "demo-two-accounts.json"
 
 @pytest.fixture
 def sealed(tmp_path: Path) -> Path:
-    """A sealed directory holding the demo golden, stored there by the recorder (so sealed by it)."""
+    """A sealed directory holding the demo golden, stored there by the recorder (so sealed by it), and its record."""
     directory = tmp_path / "golden"
     directory.mkdir()
     (directory / SEALS_FILE).write_text("", encoding="utf-8")
     store_golden(read_golden(DEMO), directory, DEMO.name)
+    shutil.copytree(record_path(DEMO).parent, record_path(directory / DEMO.name).parent)
     return directory
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.approved.records import APPROVED_DIR
 from harness.golden_seals import SEALS_FILE
 from harness.mutation.driver import (
     DEFAULT_MAX_GOLDEN_MB,
@@ -331,8 +332,11 @@ def test_large_goldens_are_left_out_of_the_scratch_copy(tmp_path):
     scratch = build_scratch(tmp_path / "scratch", left_out_goldens=large)
     copied = {path.name for path in (scratch / "golden").iterdir()}
     assert copied.isdisjoint(large)
-    # The seals come along: the mutation suite's gate checks the goldens it replays, as the gate does.
-    assert copied == ({path.name for path in ordered_goldens()} - set(large)) | {SEALS_FILE}
+    # The seals come along: the mutation suite's gate checks the goldens it replays, as the gate does; and so do the
+    # approved records of the goldens copied (not those of the goldens left out).
+    assert copied == ({path.name for path in ordered_goldens()} - set(large)) | {SEALS_FILE, APPROVED_DIR}
+    records = {path.name for path in (scratch / "golden" / APPROVED_DIR).iterdir()}
+    assert records and records.isdisjoint(large) and SEALS_FILE in records
 
 
 def test_sample_options_are_checked(capsys):

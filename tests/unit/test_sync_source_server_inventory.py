@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness.gate import judge
+from harness.gate import judge_golden
 from harness.golden import read_golden
 from harness.lambda_env import import_lambda_module
 from harness.recorder import Recorder
@@ -326,7 +326,7 @@ BASE_GOLDENS = sorted(path.name for path in GOLDEN_DIR.glob("*.json") if "@" not
 
 @pytest.mark.parametrize("golden", BASE_GOLDENS)
 def test_replaying_a_legacy_golden_gives_identical_calls_and_outputs_but_for_approved_fixes(golden: str) -> None:
-    verdict = judge(read_golden(GOLDEN_DIR / golden), "refactored")
+    verdict = judge_golden(GOLDEN_DIR / golden, read_golden(GOLDEN_DIR / golden), "refactored")
 
     assert verdict.passed, verdict.uncovered[:3]
 
