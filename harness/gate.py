@@ -6,6 +6,7 @@ go through it, so the registry is looked up in one place.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -36,7 +37,7 @@ from harness.golden import GOLDEN_DIR, GoldenError, read_golden
 from harness.golden_seals import seal_problem
 from harness.golden_validation import record_command, staleness
 from harness.impls import runs_legacy
-from harness.matchers import EXACT, Matching
+from harness.matchers import EXACT, Matching, is_write
 from harness.replay_session import replay
 from harness.replayer import ObservedCall, ReplayCancelled
 from harness.report import GateRow
@@ -90,15 +91,29 @@ def judge(
     if not live:
         kept = record.changes if record is not None and not legacy else ()
         return Triage(comparison, tuple(kept), (*problems, *comparison.differences), divergences)
+    # Both sides as the matching sees them (a live run's clock attributes masked), so only the fix's changes show.
     baseline = Cassette(
-        cassette.header, cassette.interactions, Outputs.from_dict(matching.outputs(cassette.outputs.to_dict()))
+        cassette.header,
+        [_as_matched(interaction, matching) for interaction in cassette.interactions],
+        Outputs.from_dict(matching.outputs(cassette.outputs.to_dict())),
     )
     made = [answered.interactions[c.answered_by] if c.answered_by is not None else _unanswered(c) for c in run.observed]
-    fixed = Cassette(cassette.header, made, Outputs.from_dict(matching.outputs(run.outputs.to_dict())))
+    fixed = Cassette(
+        cassette.header,
+        [_as_matched(interaction, matching) for interaction in made],
+        Outputs.from_dict(matching.outputs(run.outputs.to_dict())),
+    )
     changes = attribute(changes_between(baseline, fixed), divergences, baseline)
     uncovered = [change.describe() for change in changes if not change.divergence]
     unrecorded = [difference for difference in comparison.differences if difference.kind == "unrecorded"]
     return Triage(comparison, tuple(changes), (*unrecorded, *uncovered), divergences, exact=False)
+
+
+def _as_matched(interaction: Interaction, matching: Matching) -> Interaction:
+    """The interaction with its parameters as `matching` compares them (unchanged under EXACT)."""
+    if matching is EXACT or not is_write(interaction.operation):
+        return interaction
+    return dataclasses.replace(interaction, params=matching.params(interaction.params))
 
 
 def _unanswered(call: ObservedCall) -> Interaction:

@@ -239,7 +239,7 @@ def test_shadow_mode_runs_from_the_package_and_finds_the_refactored_sync_equival
     assert counts["inventory"] == body["totalSynced"]
     verdicts = [json.loads(line[line.index("{") :]) for line in stderr.splitlines() if "inventory_sync_shadow" in line]
     assert len(verdicts) == 1, stderr
-    assert verdicts[0]["equivalent"] is True and verdicts[0]["differences"] == [], verdicts[0]
+    assert verdicts[0]["equivalent"] is True and verdicts[0]["differences"] == [], json.dumps(verdicts[0])
     [emf] = [json.loads(line) for line in stdout.splitlines() if line.startswith('{"_aws"')]
     assert emf["ShadowEquivalent"] == 1 and emf["ShadowDivergent"] == 0 and emf["ShadowErrors"] == 0
     assert report["modules"]["harness.shadow"].startswith(str(unzipped))
